@@ -1,0 +1,1 @@
+"""Reference solution of the generative-models exercise: distributions, VAE on MNIST, DCGAN on flowers."""

@@ -1,0 +1,33 @@
+"""Place the offline copies of the data sets where the scripts look for them (used by prepare_data.py)."""
+import os
+import shutil
+
+from lib.utils import UserError
+
+FLOWERS_DIRNAME = "dataset_flowers_64px"
+
+
+def link_flowers(source_dir, target_dir, copy=False):
+    """Make every sub-folder of ``source_dir`` (train/, val/, test/) appear in ``target_dir``.
+
+    Symbolic links by default (nothing is duplicated); ``copy=True``, or a system that refuses links, copies.
+    Existing entries in ``target_dir`` are kept. Returns the names of the folders that were added.
+    """
+    if not os.path.isdir(source_dir):
+        raise UserError("the flowers folder {} does not exist; pass the folder that holds {}/ with --source".format(
+            source_dir, FLOWERS_DIRNAME))
+    os.makedirs(target_dir, exist_ok=True)
+    added = []
+    for name in sorted(os.listdir(source_dir)):
+        source, target = os.path.join(source_dir, name), os.path.join(target_dir, name)
+        if not os.path.isdir(source) or os.path.lexists(target):
+            continue
+        if copy:
+            shutil.copytree(source, target)
+        else:
+            try:
+                os.symlink(os.path.abspath(source), target, target_is_directory=True)
+            except OSError:  # e.g. Windows without the right to create links
+                shutil.copytree(source, target)
+        added.append(name)
+    return added

@@ -1,0 +1,31 @@
+"""Part 2.1: histograms of sample means next to the normal distribution the central limit theorem predicts."""
+import argparse
+import os
+
+from lib.utils import add_common_arguments, configure_matplotlib, positive_int, prepare_output_dir, run_main, \
+    save_figure
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n_repetitions", type=positive_int, default=1024, help="sample means per panel")
+    parser.add_argument("--sample_sizes", type=positive_int, nargs="+", default=[1, 16, 64, 1024],
+                        help="numbers of samples averaged into one mean, one figure row each")
+    parser.add_argument("--output_dir", default="results_distributions", help="folder for clt.png")
+    add_common_arguments(parser, device=False)
+    args = parser.parse_args(argv)
+    configure_matplotlib(args.show)
+    import matplotlib.pyplot as plt
+    from lib.distributions import plot_clt
+
+    prepare_output_dir(args.output_dir)
+    plot_clt(args.n_repetitions, tuple(args.sample_sizes), plot=True)
+    path = os.path.join(args.output_dir, "clt.png")
+    save_figure(plt.gcf(), path, dpi=120)
+    print("wrote {}".format(path))
+    if args.show:
+        plt.show()
+
+
+if __name__ == "__main__":
+    run_main(main)
