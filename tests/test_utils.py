@@ -1,0 +1,81 @@
+"""Shared helpers: argument types, devices, atomic writes, checkpoint loading with clear errors."""
+import argparse
+import os
+
+import pytest
+import torch
+from torch import nn
+
+from lib.utils import UserError, atomic_path, load_checkpoint, load_state_dict_checked, non_negative_float, \
+    pick_device, positive_float, positive_int, prepare_output_dir, run_main, save_torch
+
+
+@pytest.mark.parametrize("parse, text", [(positive_int, "0"), (positive_int, "-3"), (positive_int, "ten"),
+                                         (positive_int, "1.5"), (positive_float, "0"), (positive_float, "nan"),
+                                         (non_negative_float, "-1"), (non_negative_float, "inf")])
+def test_argument_types_reject_bad_values(parse, text):
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse(text)
+
+
+def test_argument_types_accept_good_values():
+    assert positive_int("3") == 3 and positive_float("0.5") == 0.5 and non_negative_float("0") == 0.0
+
+
+def test_run_main_turns_user_errors_into_one_line(capsys):
+    def main(argv):
+        raise UserError("the thing is missing; do this")
+    with pytest.raises(SystemExit) as exit_info:
+        run_main(main)
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == "error: the thing is missing; do this\n"
+
+
+def test_pick_device():
+    assert pick_device("cpu") == torch.device("cpu")
+    assert pick_device("auto").type in ("cpu", "cuda")
+    with pytest.raises(UserError, match="not a device name"):
+        pick_device("gpu0")
+    if not torch.cuda.is_available():
+        with pytest.raises(UserError, match="--device cpu"):
+            pick_device("cuda")
+
+
+def test_prepare_output_dir(tmp_path):
+    assert os.path.isdir(prepare_output_dir(str(tmp_path / "a" / "b")))
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(UserError, match="--output_dir"):
+        prepare_output_dir(str(blocker / "sub"))
+
+
+def test_atomic_path_keeps_the_old_file_when_writing_fails(tmp_path):
+    target = str(tmp_path / "model.pth")
+    save_torch({"w": torch.ones(2)}, target)
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            with open(tmp, "wb") as handle:
+                handle.write(b"half")
+            raise RuntimeError("crash while writing")
+    assert os.listdir(str(tmp_path)) == ["model.pth"]
+    assert torch.equal(load_checkpoint(target, "")["w"], torch.ones(2))
+
+
+def test_load_checkpoint_errors(tmp_path):
+    with pytest.raises(UserError, match="does not exist; train first"):
+        load_checkpoint(str(tmp_path / "missing.pth"), "train first")
+    junk = tmp_path / "junk.pth"
+    junk.write_bytes(b"this is not a checkpoint")
+    with pytest.raises(UserError, match="not a checkpoint"):
+        load_checkpoint(str(junk), "")
+
+
+def test_load_state_dict_checked_names_the_shapes():
+    small, big = nn.Linear(2, 3), nn.Linear(2, 4)
+    with pytest.raises(UserError, match=r"weight has shape \(3, 2\) in the file but \(4, 2\) in the model"):
+        load_state_dict_checked(big, small.state_dict(), "small.pth")
+    with pytest.raises(UserError, match="holds no model weights"):
+        load_state_dict_checked(big, [1, 2], "list.pth")
+    other = nn.Linear(2, 3)
+    load_state_dict_checked(other, small.state_dict(), "small.pth")
+    assert torch.equal(other.weight, small.weight)
