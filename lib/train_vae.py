@@ -1,0 +1,277 @@
+"""Part 3: train the VAE on MNIST, with per-epoch losses, reconstruction images and resumable checkpoints.
+
+The hot loop keeps its loss sums as tensors and reads them once per epoch (and every 50 steps for the progress
+bar unless --quiet), so the host does not wait on the device after every step. A checkpoint is written
+atomically after every epoch; Ctrl-C finishes the current step, writes a checkpoint that resumes mid-epoch, and
+raises :class:`TrainingInterrupted`.
+"""
+import inspect
+import json
+import math
+import os
+import signal
+import threading
+
+import torch
+from tqdm import tqdm
+
+from lib.loss_vae import VAELoss
+from lib.mnist import mnist_loaders
+from lib.utils import UserError, prepare_output_dir, save_figure, save_image_grid, save_text, save_torch
+
+CHECKPOINT_NAME = "checkpoint.pth"
+MODEL_NAME = "model.pth"
+LOSSES_NAME = "losses.json"
+CHECKPOINT_FORMAT = "vae-training-checkpoint-1"
+N_RECONSTRUCTED = 8        # test digits shown above their reconstructions, as in vae_output_15_epochs.png
+N_TRAINING_SAMPLES = 16    # training images in the strip written at the start of the first epoch
+
+
+def setup_mnist_dataloader(batch_size=128, data_dir=None, device="cpu", per_sample=False, shuffle_seed=None,
+                           download=True):
+    """``(train_loader, test_loader)`` over MNIST: batches of ``(images (B, 1, 28, 28) in [0, 1], labels (B,))``.
+
+    The train loader shuffles, the test loader does not; the last partial batch is kept. ``data_dir`` holds
+    ``MNIST/raw/`` (default ``$MNIST_ROOT`` or ``data``); missing files come from ``.gz`` copies or a download.
+    By default the images are decoded once into tensors on ``device``; ``per_sample=True`` uses torchvision's
+    per-image ``ToTensor`` in a ``DataLoader`` instead (same batches for the same ``shuffle_seed``).
+    """
+    return mnist_loaders(batch_size, data_dir, device, per_sample, shuffle_seed, download)
+
+
+class TrainingInterrupted(Exception):
+    """Ctrl-C stopped training after a complete step; ``checkpoint_path`` resumes it exactly."""
+
+    def __init__(self, checkpoint_path, epoch, step, steps_per_epoch):
+        super().__init__("training interrupted in epoch {} after {} of {} batches".format(
+            epoch, step, steps_per_epoch) if step else "training interrupted after epoch {}".format(epoch - 1))
+        self.checkpoint_path, self.epoch, self.step, self.steps_per_epoch = \
+            checkpoint_path, epoch, step, steps_per_epoch
+
+
+class _StopRequest:
+    """While active, the first Ctrl-C only sets ``requested`` (the loop stops after the current step, when the
+    model and optimizer are consistent); a second Ctrl-C interrupts at once."""
+
+    def __init__(self):
+        self.requested, self._previous = False, None
+
+    def _handler(self, signum, frame):
+        self.requested = True
+        signal.signal(signal.SIGINT, self._previous)
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def make_adam(parameters, lr):
+    """Adam with the fused kernel where the installed torch has one for these tensors (one pass per tensor instead
+    of about ten; the same update rule), else the default implementation."""
+    parameters = list(parameters)
+    if "fused" in inspect.signature(torch.optim.Adam).parameters:
+        try:
+            return torch.optim.Adam(parameters, lr=lr, fused=True)
+        except (RuntimeError, ValueError):  # e.g. a device without a fused kernel
+            pass
+    return torch.optim.Adam(parameters, lr=lr)
+
+
+def _rng_state(generator, device):
+    state = {"torch": torch.get_rng_state(), "generator": generator.get_state() if generator is not None else None}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def _set_rng_state(state, generator, device):
+    torch.set_rng_state(state["torch"])
+    if generator is not None and state.get("generator") is not None:
+        generator.set_state(state["generator"])
+    if device.type == "cuda" and state.get("cuda") is not None:
+        torch.cuda.set_rng_state(state["cuda"], device)
+
+
+@torch.no_grad()
+def evaluate(model, loader, criterion, device):
+    """Reconstruction and unweighted KL term per image over ``loader`` (a tensor ``(2,)``, not yet synchronised),
+    and the first ``N_RECONSTRUCTED`` inputs with their reconstructions. Uses the eval mode (z = mu)."""
+    was_training = model.training
+    model.eval()
+    sums = torch.zeros(2, device=device)
+    shown = None
+    for x, _ in loader:
+        x = x.to(device, non_blocking=True)
+        reconstruction, mu, logvar = model(x)
+        _, reconstruction_sum, kl_sum = criterion.parts(reconstruction, x, mu, logvar)
+        sums += torch.stack([reconstruction_sum, kl_sum])
+        if shown is None:
+            shown = (x[:N_RECONSTRUCTED], reconstruction[:N_RECONSTRUCTED])
+    model.train(was_training)
+    return sums / len(loader.dataset), shown
+
+
+def plot_losses(history, path=None):
+    """Loss curves per image: train and test loss on the left, the test loss's two parts on the right.
+
+    Saved to ``path`` and closed; with ``path=None`` the figure is returned open instead (for ``--show``).
+    """
+    import matplotlib.pyplot as plt
+    fig, (ax_total, ax_parts) = plt.subplots(1, 2, figsize=(12, 4.6))
+    epochs = history["epochs"]
+    ax_total.plot(epochs, history["train_loss"], "o-", label="train loss (z sampled)")
+    ax_total.plot(epochs, history["test_loss"], "s-", label="test loss (z = mu)")
+    ax_total.set_title("VAE loss, KL weight {}".format(history["kl_loss_weight"]))
+    ax_parts.plot(epochs, history["test_reconstruction"], "s-", color="tab:green",
+                  label="reconstruction (binary cross-entropy)")
+    ax_parts.set_title("test loss terms")
+    ax_kl = ax_parts.twinx()
+    ax_kl.plot(epochs, history["test_kl"], "^-", color="tab:red", label="KL(q(z|x) || N(0, I)), unweighted")
+    ax_kl.set_ylabel("KL per image (nats)", color="tab:red")
+    for ax, label in ((ax_total, "loss per image (nats)"), (ax_parts, "reconstruction per image (nats)")):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label, color="tab:green" if ax is ax_parts else "black")
+        ax.grid(alpha=0.3)
+    ax_total.legend()
+    ax_parts.legend(handles=ax_parts.get_lines() + ax_kl.get_lines(), loc="upper center", bbox_to_anchor=(0.5, -0.13),
+                    ncol=2, fontsize=9)  # below the panel: the two curves cross anywhere inside it
+    fig.tight_layout()
+    if path is None:
+        return fig
+    save_figure(fig, path, dpi=110)
+    plt.close(fig)
+
+
+def train_vae(model, train_loader, test_loader, num_epochs=15, lr=1e-3, kl_loss_weight=1., save_images=True,
+              device="cpu", output_dir="results", quiet=False, checkpoint=None, run_args=None, callback=None):
+    """Train ``model`` with Adam on the VAE loss; write images, checkpoints, ``model.pth`` and losses per epoch.
+
+    Args:
+        model: a :class:`lib.model_vae.VAE` (or any module with the same forward).
+        train_loader, test_loader: batches of ``(images (B, C, H, W) in [0, 1], labels)``. The train loader's
+            ``generator`` (if any) is saved in checkpoints so a resumed run shuffles as the original would.
+        num_epochs: epochs in total (a resumed run counts the epochs already done).
+        lr: Adam learning rate. kl_loss_weight: weight of the KL term.
+        save_images: write ``reconstruction_{epoch}.png``, ``training_samples.png`` and ``loss_curve.png``.
+        device: where the model trains. output_dir: the run's folder.
+        quiet: no progress bar. checkpoint: a dict from ``checkpoint.pth`` to resume from.
+        run_args: a dict of the script's arguments, stored in the checkpoint.
+        callback: ``callback(model, epoch, step)`` after every optimizer step (tests use it to interrupt).
+
+    Returns:
+        the history dict also written to ``losses.json``: per-image losses per epoch (test loss = test
+        reconstruction + kl_loss_weight * test KL, with z = mu).
+    """
+    device = torch.device(device)
+    prepare_output_dir(output_dir)
+    paths = {name: os.path.join(output_dir, name) for name in (CHECKPOINT_NAME, MODEL_NAME, LOSSES_NAME)}
+    model.to(device)
+    optimizer = make_adam(model.parameters(), lr)
+    criterion = VAELoss(kl_loss_weight)
+    generator = getattr(train_loader, "generator", None)
+    n_train, steps_per_epoch = len(train_loader.dataset), len(train_loader)
+    history = {"kl_loss_weight": kl_loss_weight, "epochs": [], "train_loss": [], "test_loss": [],
+               "test_reconstruction": [], "test_kl": []}
+    done_epochs, start_step, partial_loss = 0, 0, 0.0
+    if checkpoint is not None:
+        model.load_state_dict(checkpoint["model"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        history = checkpoint["history"]
+        done_epochs, start_step, partial_loss = checkpoint["epoch"], checkpoint["step"], checkpoint["partial_loss"]
+        if (checkpoint.get("n_train"), checkpoint.get("steps_per_epoch")) != (n_train, steps_per_epoch):
+            raise UserError("the checkpoint was written while training on {} images in {} batches per epoch, but the "
+                            "data now gives {} images in {} batches; resume with the same data and batch size".format(
+                                checkpoint.get("n_train"), checkpoint.get("steps_per_epoch"), n_train,
+                                steps_per_epoch))
+
+    saved = {"state": "epoch {}, batch {}".format(done_epochs + 1, start_step) if start_step else
+             "end of epoch {}".format(done_epochs) if done_epochs else None}
+
+    def write_checkpoint(epoch_start_rng, epochs, step, loss_sum):
+        save_torch({"format": CHECKPOINT_FORMAT, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                    "epoch": epochs, "step": step, "partial_loss": loss_sum, "num_epochs": num_epochs,
+                    "n_train": n_train, "steps_per_epoch": steps_per_epoch,
+                    "kl_loss_weight": kl_loss_weight, "lr": lr, "history": history, "args": run_args or {},
+                    "rng": {"epoch_start": epoch_start_rng, "now": _rng_state(generator, device)}},
+                   paths[CHECKPOINT_NAME])
+        saved["state"] = "epoch {}, batch {}".format(epochs + 1, step) if step else "end of epoch {}".format(epochs)
+
+    def nan_error(epoch):
+        kept = ("{} still holds the last good state ({})".format(paths[CHECKPOINT_NAME], saved["state"])
+                if saved["state"] else "no checkpoint was written")
+        return UserError("the loss became NaN or infinite in epoch {}; training stopped and {}; try a smaller --lr"
+                         .format(epoch, kept))
+
+    model.train()
+    with _StopRequest() as stop:
+        for epoch in range(done_epochs + 1, num_epochs + 1):
+            if checkpoint is not None:  # resume: replay the shuffle of the interrupted epoch, skip what was done
+                _set_rng_state(checkpoint["rng"]["epoch_start"], generator, device)
+            epoch_start_rng = _rng_state(generator, device)
+            batches = iter(train_loader)
+            loss_sum = torch.zeros((), device=device)
+            step = 0
+            if checkpoint is not None:
+                for step in range(1, start_step + 1):
+                    next(batches)
+                _set_rng_state(checkpoint["rng"]["now"], generator, device)
+                loss_sum += partial_loss
+                checkpoint = None
+            progress = tqdm(total=steps_per_epoch, initial=step, desc="epoch {}/{}".format(epoch, num_epochs),
+                            disable=quiet, leave=False, dynamic_ncols=True)
+            for x, _ in batches:
+                x = x.to(device, non_blocking=True)
+                if save_images and epoch == 1 and step == 0:
+                    save_image_grid(x[:N_TRAINING_SAMPLES], os.path.join(output_dir, "training_samples.png"),
+                                    nrow=N_TRAINING_SAMPLES)
+                reconstruction, mu, logvar = model(x)
+                loss = criterion(reconstruction, x, mu, logvar)  # a NaN stays in the sum, checked per epoch
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                loss_sum += loss.detach()  # stays on the device: no synchronisation per step
+                step += 1
+                if not quiet:
+                    progress.update()
+                    if step % 50 == 0:
+                        progress.set_postfix(loss="{:.1f}".format(loss_sum.item() / (step * x.shape[0])))
+                if callback is not None:
+                    callback(model, epoch, step)
+                if stop.requested and step < steps_per_epoch:
+                    progress.close()
+                    if not math.isfinite(loss_sum.item()):
+                        raise nan_error(epoch)
+                    write_checkpoint(epoch_start_rng, epoch - 1, step, loss_sum.item())
+                    raise TrainingInterrupted(paths[CHECKPOINT_NAME], epoch, step, steps_per_epoch)
+            progress.close()
+
+            test_terms, shown = evaluate(model, test_loader, criterion, device)
+            train_loss, test_reconstruction, test_kl = (torch.cat([(loss_sum / n_train).view(1), test_terms])
+                                                        .tolist())  # the one synchronisation per epoch
+            test_loss = test_reconstruction + kl_loss_weight * test_kl if kl_loss_weight else test_reconstruction
+            if not all(math.isfinite(v) for v in (train_loss, test_reconstruction, test_kl)):
+                raise nan_error(epoch)
+            for key, value in zip(("epochs", "train_loss", "test_loss", "test_reconstruction", "test_kl"),
+                                  (epoch, train_loss, test_loss, test_reconstruction, test_kl)):
+                history[key].append(value)
+            print("epoch {:{w}d}/{}: train loss {:.2f}, test loss {:.2f} = reconstruction {:.2f} + {:g} x KL {:.2f} "
+                  "(per image)".format(epoch, num_epochs, train_loss, test_loss, test_reconstruction,
+                                       kl_loss_weight, test_kl, w=len(str(num_epochs))), flush=True)
+            if save_images:
+                save_image_grid(torch.cat(shown), os.path.join(output_dir, "reconstruction_{}.png".format(epoch)),
+                                nrow=N_RECONSTRUCTED)
+            write_checkpoint(_rng_state(generator, device), epoch, 0, 0.0)
+            save_text(json.dumps(history, indent=1), paths[LOSSES_NAME])
+            if stop.requested and epoch < num_epochs:
+                raise TrainingInterrupted(paths[CHECKPOINT_NAME], epoch + 1, 0, steps_per_epoch)
+
+    save_torch(model.state_dict(), paths[MODEL_NAME])
+    save_text(json.dumps(history, indent=1), paths[LOSSES_NAME])
+    if save_images and history["epochs"]:
+        plot_losses(history, os.path.join(output_dir, "loss_curve.png"))
+    return history

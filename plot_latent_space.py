@@ -1,0 +1,69 @@
+"""Part 3.2/3.3: plot the latent space of the VAE trained by run_vae_training.py (results_kl{W}/model.pth)."""
+import argparse
+import json
+import os
+import sys
+
+from lib.utils import UserError, add_common_arguments, non_negative_float, positive_int, run_main
+
+
+def main(argv=None):
+    try:
+        plot(argv)
+    except KeyboardInterrupt:
+        print("interrupted; nothing was changed (figures are written atomically)", file=sys.stderr)
+        sys.exit(130)
+
+
+def plot(argv):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--kl_loss_weight", type=non_negative_float, default=1.0,
+                        help="KL weight of the training run; selects results_kl{W}/ (default 1.0)")
+    parser.add_argument("--model_dir", default=None, help="run folder holding model.pth (default results_kl{W})")
+    parser.add_argument("--output_dir", default=None, help="where latent_space.png goes (default: --model_dir)")
+    parser.add_argument("--data_dir", default=None, help="folder holding MNIST/raw/ (default: $MNIST_ROOT, else data)")
+    parser.add_argument("--hidden_size", type=positive_int, default=100, help="hidden units of the trained model")
+    parser.add_argument("--latent_size", type=positive_int, default=2,
+                        help="latent dimensions of the trained model (the grid plot needs 2)")
+    add_common_arguments(parser)
+    args = parser.parse_args(argv)
+    from lib.utils import configure_matplotlib
+    configure_matplotlib(args.show)
+    import matplotlib.pyplot as plt
+    from lib.explore_latent_space import plot_latent_space
+    from lib.model_vae import VAE
+    from lib.train_vae import CHECKPOINT_NAME, MODEL_NAME, setup_mnist_dataloader
+    from lib.utils import load_checkpoint, load_state_dict_checked, pick_device, prepare_output_dir
+
+    weight = args.kl_loss_weight
+    model_dir = args.model_dir or "results_kl{}".format(weight)
+    train_command = "python run_vae_training.py --kl_loss_weight {}{}".format(
+        weight, " --output_dir {}".format(model_dir) if args.model_dir else "")
+    model_path = os.path.join(model_dir, MODEL_NAME)
+    if not os.path.isfile(model_path) and os.path.isfile(os.path.join(model_dir, CHECKPOINT_NAME)):
+        raise UserError("the training run in {} has not finished (there is a checkpoint.pth but no model.pth); "
+                        "finish it first with `python run_vae_training.py --resume {}`".format(model_dir, model_dir))
+    state_dict = load_checkpoint(model_path, "train the model first with `{}`".format(train_command))
+    device = pick_device(args.device)
+    model = load_state_dict_checked(VAE(hidden_size=args.hidden_size, latent_size=args.latent_size), state_dict,
+                                    model_path)
+    if args.latent_size != 2:
+        raise UserError("the latent-space plot needs a model with a 2-dimensional latent space, but {} has {}; "
+                        "train one with --latent_size 2 (the default)".format(model_path, args.latent_size))
+    output_dir = prepare_output_dir(args.output_dir or model_dir)
+    _, test_loader = setup_mnist_dataloader(data_dir=args.data_dir, device=device)
+    losses_path = os.path.join(model_dir, "losses.json")
+    if os.path.isfile(losses_path):  # the weight the model was trained with, when --model_dir picked the run
+        with open(losses_path) as handle:
+            weight = json.load(handle).get("kl_loss_weight", weight)
+    fig = plot_latent_space(model.eval(), test_loader, device=device, output_dir=output_dir,
+                            title="VAE latent space, KL weight {} ({}): 20 x 20 decoded grid,\ntest-set class means "
+                                  "of $\\mu$ ± mean $\\sigma$".format(weight, model_dir))
+    print("wrote {} and latent_stats.json".format(os.path.join(output_dir, "latent_space.png")))
+    if args.show:
+        plt.show()
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    run_main(main)
