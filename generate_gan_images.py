@@ -1,0 +1,72 @@
+"""Part 4 (optional task): draw flowers from a trained DCGAN generator with a temperature.
+
+z ~ N(0, T) (variance T, the temperature) shaped (n, nz, 1, 1) goes through the generator (eval mode: batch-norm
+running statistics) and the images are saved as one grid. Works on the newest run under results_gan/, on any
+generator.pth or checkpoint.pth of a run, and on the course's gan_model_g_2500_epochs.pth.
+"""
+import argparse
+import os
+
+from lib.utils import add_common_arguments, configure_matplotlib, non_negative_int, positive_float, positive_int, \
+    prepare_output_dir, run_main
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--checkpoint", default=None,
+                        help="generator.pth, checkpoint.pth or the course's generator file (default: the newest "
+                             "run's generator.pth under --results_dir)")
+    parser.add_argument("--results_dir", default="results_gan", help="where to look for the newest run")
+    parser.add_argument("--temperature", type=positive_float, default=1.0,
+                        help="variance T of the latent normal distribution (> 0; default 1)")
+    parser.add_argument("--num_images", type=positive_int, default=64, help="images in the grid")
+    parser.add_argument("--nrow", type=positive_int, default=8, help="images per grid row")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of the latent draws")
+    parser.add_argument("--ngf", type=positive_int, default=None,
+                        help="generator width the checkpoint was trained with (default: the run's, else 32)")
+    parser.add_argument("--nz", type=positive_int, default=None,
+                        help="latent size the checkpoint was trained with (default: the run's, else 64)")
+    parser.add_argument("--interpolate", type=positive_int, nargs="?", const=10, default=None, metavar="STEPS",
+                        help="instead of a grid, write a strip of STEPS images (default 10) walking linearly "
+                             "between two latent vectors")
+    parser.add_argument("--output", default=None,
+                        help="PNG to write (default: <results_dir>/generated.png, or interpolation.png)")
+    add_common_arguments(parser)
+    args = parser.parse_args(argv)
+    configure_matplotlib(args.show)
+    from lib.train_gan import find_newest_generator, interpolate_latents, latent_vectors, load_generator, \
+        run_settings
+    from lib.utils import pick_device, save_image_grid
+    import torch
+
+    device = pick_device(args.device)
+    path = args.checkpoint if args.checkpoint is not None else find_newest_generator(args.results_dir)
+    settings = run_settings(path)  # a run's own model size, unless the flags say otherwise
+    ngf = args.ngf if args.ngf is not None else settings.get("ngf", 32)
+    nz = args.nz if args.nz is not None else settings.get("nz", 64)
+    output = args.output or os.path.join(args.results_dir,
+                                         "interpolation.png" if args.interpolate else "generated.png")
+    prepare_output_dir(os.path.dirname(os.path.abspath(output)), "--output")
+    generator = load_generator(path, ngf, nz, device)
+
+    if args.interpolate:
+        ends = latent_vectors(2, nz, args.temperature, args.seed, device)
+        noise, nrow = interpolate_latents(ends[0], ends[1], args.interpolate), args.interpolate
+    else:
+        noise, nrow = latent_vectors(args.num_images, nz, args.temperature, args.seed, device), args.nrow
+    with torch.no_grad():
+        images = generator(noise)  # (n, 3, 32, 32) in [-1, 1]
+    save_image_grid(images, output, nrow=nrow, padding=2, value_range=(-1, 1))
+    if not args.quiet:
+        print("wrote {} ({} images from {}, temperature {:g})".format(
+            output, images.shape[0], path, args.temperature))
+    if args.show:
+        import matplotlib.pyplot as plt
+        import matplotlib.image as mpimg
+        plt.imshow(mpimg.imread(output))
+        plt.axis("off")
+        plt.show()
+
+
+if __name__ == "__main__":
+    run_main(main)

@@ -1,0 +1,456 @@
+"""Part 4: the DCGAN training step (the course's API) and the whole training loop with its outputs.
+
+One update is :func:`update_discriminator` followed by :func:`update_generator`, in the tutorial's order. The
+loop (:func:`train_gan`) runs them over the flowers set and writes a run folder (see :func:`train_gan`). It
+keeps host synchronisation out of the hot path: per-epoch sums stay tensors and are read once per epoch.
+"""
+import contextlib
+import functools
+import json
+import math
+import os
+import signal
+import threading
+import time
+
+import torch
+from torch import nn
+
+from lib.flowers import FlowersInMemory, flowers_image_folder, per_image_loader, per_image_transform
+from lib.model_gan import Discriminator, Generator, weights_init
+from lib.utils import UserError, load_checkpoint, pick_device, save_figure, save_image_grid, save_text, \
+    save_torch, seed_everything
+
+NUM_FIXED_NOISE = 1024  # fixed latent vectors saved with a run; the first SAMPLE_GRID are drawn in the grids
+SAMPLE_GRID = 64
+HISTORY_KEYS = ("iteration", "epoch", "loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2")
+CHECKPOINT_KEYS = ("generator", "discriminator", "optimizer_g", "optimizer_d", "iteration", "epoch",
+                   "fixed_noise", "history", "rng", "args")
+IMAGE_SIZE = 32  # the networks are built for 32x32 images
+
+_bce = nn.BCELoss()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# One update. The *_step functions keep D's mean outputs as tensors (no host sync, for the loop); the course's
+# update_* functions wrap them and return those means as Python floats.
+
+def _run(model, inputs, autocast):
+    """``model(inputs)`` flattened to ``(B,)`` in float32, the forward pass under ``autocast`` if given."""
+    with autocast() if autocast is not None else contextlib.nullcontext():
+        output = model(inputs)
+    return output.view(-1).float()  # BCE in float32: outside autocast, where CUDA would refuse it
+
+
+def discriminator_step(discriminator, generator, real_images, noise, label, optimizerD, autocast=None):
+    """:func:`update_discriminator`, with ``D_x`` and ``D_G_z1`` as 0-d tensors (no host synchronisation)."""
+    discriminator.zero_grad()
+    output = _run(discriminator, real_images, autocast)  # (B,)
+    errD_real = _bce(output, label)
+    errD_real.backward()
+    D_x = output.detach().mean()
+    with autocast() if autocast is not None else contextlib.nullcontext():
+        fake_images = generator(noise)  # (B, C, 32, 32)
+    output = _run(discriminator, fake_images.detach(), autocast)  # detached: this step must not reach G
+    errD_fake = _bce(output, 1 - label)
+    errD_fake.backward()
+    D_G_z1 = output.detach().mean()
+    optimizerD.step()
+    return errD_real, D_x, errD_fake, D_G_z1, fake_images
+
+
+def generator_step(discriminator, generator, fake_images, label, optimizerG, autocast=None,
+                   discriminator_grads=True):
+    """:func:`update_generator`, with ``D_G_z2`` as a 0-d tensor (no host synchronisation).
+
+    ``discriminator_grads=False`` skips the gradients of D's weights, which this step only accumulates for
+    the next :func:`discriminator_step` to zero: the weights evolve bit for bit the same, 5 % faster on a CPU.
+    """
+    generator.zero_grad()
+    if not discriminator_grads:
+        discriminator.requires_grad_(False)
+    try:
+        output = _run(discriminator, fake_images, autocast)  # D just updated; fakes not detached: grads reach G
+    finally:
+        discriminator.requires_grad_(True)
+    errG = _bce(output, label)  # real labels: G maximises log D(G(z))
+    errG.backward()
+    D_G_z2 = output.detach().mean()
+    optimizerG.step()
+    return errG, D_G_z2
+
+
+def update_discriminator(discriminator, generator, real_images, noise, label, optimizerD):
+    """One discriminator update on a real batch and a fresh fake batch.
+
+    Args:
+        real_images: ``(B, C, 32, 32)`` in [-1, 1].
+        noise: latent vectors ``(B, nz, 1, 1)`` for the fake batch.
+        label: all ones, shape ``(B,)``; the fake batch is scored against ``1 - label``.
+    Returns:
+        ``(errD_real, D_x, errD_fake, D_G_z1, fake_images)``: the two BCE losses as 0-d tensors, the mean of D's
+        outputs on the real and on the fake batch as floats, and ``fake_images = generator(noise)``
+        ``(B, C, 32, 32)`` (not detached, for :func:`update_generator`).
+    """
+    errD_real, D_x, errD_fake, D_G_z1, fake_images = discriminator_step(
+        discriminator, generator, real_images, noise, label, optimizerD)
+    return errD_real, D_x.item(), errD_fake, D_G_z1.item(), fake_images
+
+
+def update_generator(discriminator, generator, fake_images, label, optimizerG):
+    """One generator update: make D call ``fake_images`` real.
+
+    Returns ``(errG, D_G_z2)``: the BCE loss of D's outputs on ``fake_images`` against ``label`` (all ones)
+    as a 0-d tensor, and the mean of those outputs (after D's update) as a float.
+    """
+    errG, D_G_z2 = generator_step(discriminator, generator, fake_images, label, optimizerG)
+    return errG, D_G_z2.item()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Building blocks of a run
+
+def build_models(nz=64, ngf=32, ndf=32, device="cpu", channels_last=False):
+    """Generator and Discriminator with ``weights_init`` applied (in the tutorial's order), on ``device``."""
+    generator = Generator(ngf, 3, nz)
+    generator.apply(weights_init)
+    discriminator = Discriminator(ndf, 3)
+    discriminator.apply(weights_init)
+    memory_format = torch.channels_last if channels_last else torch.contiguous_format
+    return generator.to(device, memory_format=memory_format), discriminator.to(device, memory_format=memory_format)
+
+
+def build_optimizers(generator, discriminator, lr=2e-4, beta1=0.5, beta2=0.999, fused=False):
+    """Adam for each network; ``fused`` uses the single-kernel implementation (same update rule)."""
+    kwargs = {"lr": lr, "betas": (beta1, beta2)}
+    if fused:
+        kwargs["fused"] = True
+    return torch.optim.Adam(generator.parameters(), **kwargs), torch.optim.Adam(discriminator.parameters(), **kwargs)
+
+
+def sample_images(generator, noise):
+    """``generator(noise)`` ``(n, C, 32, 32)`` with the batch statistics of ``noise``, as during training.
+
+    The batch-norm running statistics are put back afterwards, so drawing samples never changes the model.
+    """
+    saved = [buffer.clone() for buffer in generator.buffers()]
+    with torch.no_grad():
+        images = generator(noise).float()
+    with torch.no_grad():
+        for buffer, value in zip(generator.buffers(), saved):
+            buffer.copy_(value)
+    return images
+
+
+def is_sample_iteration(iteration):
+    """Grids every 10 iterations up to 100 (the fast early changes), then every 100."""
+    return iteration % (10 if iteration <= 100 else 100) == 0
+
+
+def plot_history(history, path):
+    """Both losses, and D's mean outputs, over the epochs; written atomically to ``path``."""
+    import matplotlib.pyplot as plt
+    fig, (ax_loss, ax_d) = plt.subplots(1, 2, figsize=(11, 4))
+    ax_loss.plot(history["epoch"], history["loss_d"], label="discriminator")
+    ax_loss.plot(history["epoch"], history["loss_g"], label="generator")
+    ax_loss.set(xlabel="epoch", ylabel="BCE loss (epoch mean)", title="losses")
+    ax_d.plot(history["epoch"], history["d_x"], label="D(x)")
+    ax_d.plot(history["epoch"], history["d_g_z1"], label="D(G(z)) before D's update")
+    ax_d.plot(history["epoch"], history["d_g_z2"], label="D(G(z)) after D's update")
+    ax_d.set(xlabel="epoch", ylabel="mean output of D", title="discriminator outputs", ylim=(0, 1))
+    for ax in (ax_loss, ax_d):
+        ax.legend()
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    save_figure(fig, path, dpi=100)
+    plt.close(fig)
+
+
+def run_name(args):
+    """``run_<hyperparameters>_<timestamp>``, unique in ``args.output_dir``."""
+    name = "run_ep{}_bs{}_lr{:g}_nz{}_ngf{}_ndf{}_seed{}{}{}_{}".format(
+        args.epochs, args.batch_size, args.lr, args.nz, args.ngf, args.ndf, args.seed,
+        "_bf16" if args.bf16 else "", "_perimage" if args.per_image_loader else "", time.strftime("%Y%m%d-%H%M%S"))
+    candidate, k = name, 2
+    while os.path.exists(os.path.join(args.output_dir, candidate)):
+        candidate, k = "{}-{}".format(name, k), k + 1
+    return candidate
+
+
+class _StopRequest:
+    """Turns the first Ctrl-C into a request to stop after the current epoch; a second one stops at once."""
+
+    def __init__(self, log):
+        self.requested, self._log, self._previous = False, log, None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():  # signals can only be caught there
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        self.requested = True
+        self._log("\nCtrl-C: finishing this epoch, then writing a checkpoint (Ctrl-C again stops at once)")
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
+
+
+class NonFiniteLoss(Exception):
+    """A loss (or D's output) became NaN or infinite."""
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The loop
+
+def train_gan(args, run_dir=None, checkpoint=None, log=print):
+    """Train the DCGAN on the flowers set as configured by ``args`` (the fields of run_gan_training.py).
+
+    ``run_dir`` None trains without writing anything (for benchmarks). Otherwise it receives
+    ``training_images.png``, ``fixed_noise.pt``, ``samples/iter_{iteration:06d}.png``, ``samples_final.png``,
+    ``losses.png``, ``history.json``, ``generator.pth``, ``discriminator.pth`` and ``checkpoint.pth``
+    (written at the start, every ``args.checkpoint_every`` epochs, after a Ctrl-C and at the end).
+    ``checkpoint`` is a loaded ``checkpoint.pth`` to continue from.
+
+    Returns a dict: ``status`` ("finished" or "interrupted"), ``history``, ``epoch_seconds`` (wall time of each
+    epoch trained in this call), ``generator``, ``discriminator``, ``iteration``, ``epoch``.
+    """
+    device = pick_device(args.device)
+    if args.image_size != IMAGE_SIZE:
+        raise UserError("the networks are built for {0}x{0} images, so --image_size must be {0}".format(IMAGE_SIZE))
+    seed_everything(args.seed)
+    channels_last = getattr(args, "channels_last", False)
+    generator, discriminator = build_models(args.nz, args.ngf, args.ndf, device, channels_last)
+    optimizer_g, optimizer_d = build_optimizers(generator, discriminator, args.lr, args.beta1, args.beta2,
+                                                fused=device.type == "cuda")
+    fixed_noise = torch.randn(NUM_FIXED_NOISE, args.nz, 1, 1, device=device)
+    autocast = functools.partial(torch.autocast, device.type, dtype=torch.bfloat16) if args.bf16 else None
+    run_g, run_d = generator, discriminator
+    if getattr(args, "compile", False):  # opt-in: compiling takes minutes and pays off on GPUs, if at all
+        if not hasattr(torch, "compile"):
+            raise UserError("--compile needs PyTorch 2.0 or newer (this is {})".format(torch.__version__))
+        run_g, run_d = torch.compile(generator), torch.compile(discriminator)
+
+    # Data: one uint8 tensor on the device, or the tutorial's per-image DataLoader.
+    if args.per_image_loader:
+        data_generator = torch.Generator()
+        data_generator.manual_seed(args.seed)
+        loader = per_image_loader(args.data_dir, IMAGE_SIZE, args.batch_size, args.num_workers, data_generator)
+        num_images = len(loader.dataset)
+
+        def epoch_batches():
+            return (images for images, _ in loader)
+    else:
+        data = FlowersInMemory(args.data_dir, IMAGE_SIZE, device)
+        data_generator = torch.Generator(device=device)
+        data_generator.manual_seed(args.seed)
+        num_images = len(data)
+
+        def epoch_batches():
+            return data.epoch(args.batch_size, data_generator)
+    iterations_per_epoch = math.ceil(num_images / args.batch_size)
+
+    history = {key: [] for key in HISTORY_KEYS}
+    iteration, start_epoch = 0, 0
+    if checkpoint is not None:
+        generator.load_state_dict(checkpoint["generator"])
+        discriminator.load_state_dict(checkpoint["discriminator"])
+        optimizer_g.load_state_dict(checkpoint["optimizer_g"])
+        optimizer_d.load_state_dict(checkpoint["optimizer_d"])
+        fixed_noise = checkpoint["fixed_noise"].to(device)
+        history = {key: list(checkpoint["history"][key]) for key in HISTORY_KEYS}
+        iteration, start_epoch = checkpoint["iteration"], checkpoint["epoch"]
+        torch.set_rng_state(checkpoint["rng"]["torch"])
+        if device.type == "cuda" and checkpoint["rng"].get("cuda") is not None:
+            torch.cuda.set_rng_state(checkpoint["rng"]["cuda"], device)
+        data_generator.set_state(checkpoint["rng"]["data"])
+
+    def save_state(epoch):
+        """checkpoint.pth (resumable), generator.pth, discriminator.pth and history.json."""
+        if run_dir is None:
+            return
+        rng = {"torch": torch.get_rng_state(), "data": data_generator.get_state(),
+               "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}
+        save_torch({"generator": generator.state_dict(), "discriminator": discriminator.state_dict(),
+                    "optimizer_g": optimizer_g.state_dict(), "optimizer_d": optimizer_d.state_dict(),
+                    "iteration": iteration, "epoch": epoch, "fixed_noise": fixed_noise.cpu(), "history": history,
+                    "rng": rng, "args": vars(args)}, os.path.join(run_dir, "checkpoint.pth"))
+        save_torch(generator.state_dict(), os.path.join(run_dir, "generator.pth"))
+        save_torch(discriminator.state_dict(), os.path.join(run_dir, "discriminator.pth"))
+        save_text(json.dumps(history, indent=1), os.path.join(run_dir, "history.json"))
+
+    def save_samples(name):
+        if run_dir is not None:
+            save_image_grid(sample_images(generator, fixed_noise[:SAMPLE_GRID]), os.path.join(run_dir, name),
+                            nrow=8, padding=2, value_range=(-1, 1))
+
+    if run_dir is not None and checkpoint is None:
+        os.makedirs(os.path.join(run_dir, "samples"), exist_ok=True)
+        save_torch(fixed_noise.cpu(), os.path.join(run_dir, "fixed_noise.pt"))
+        save_image_grid(_training_examples(args, data if not args.per_image_loader else None),
+                        os.path.join(run_dir, "training_images.png"), nrow=8, padding=2, value_range=(-1, 1))
+        save_samples(os.path.join("samples", "iter_{:06d}.png".format(0)))
+        save_state(0)
+    last_saved_epoch = start_epoch
+
+    from tqdm import tqdm
+    bar = tqdm(total=args.epochs * iterations_per_epoch, initial=iteration, disable=args.quiet, unit="it",
+               dynamic_ncols=True)
+    labels = {}  # all-ones label per batch size, made once
+    memory_format = torch.channels_last if channels_last else torch.contiguous_format
+    epoch_seconds = []
+    status = "finished"
+    try:
+        with _StopRequest(bar.write if not args.quiet else log) as stop:
+            for epoch in range(start_epoch, args.epochs):
+                started = time.perf_counter()
+                sums = torch.zeros(5, device=device)  # loss_d, loss_g, D(x), D(G(z)) before/after D's step
+                batches = 0
+                for real in epoch_batches():
+                    real = real.to(device, memory_format=memory_format, non_blocking=True)
+                    size = real.shape[0]
+                    if size not in labels:
+                        labels[size] = torch.ones(size, device=device)
+                    noise = torch.randn(size, args.nz, 1, 1, device=device)
+                    try:
+                        errD_real, D_x, errD_fake, D_G_z1, fake = discriminator_step(
+                            run_d, run_g, real, noise, labels[size], optimizer_d, autocast)
+                        errG, D_G_z2 = generator_step(run_d, run_g, fake, labels[size], optimizer_g, autocast,
+                                                      discriminator_grads=False)
+                    except RuntimeError as err:  # BCE refuses D outputs outside [0, 1], i.e. NaN
+                        if "between 0 and 1" in str(err):
+                            raise NonFiniteLoss()
+                        raise
+                    sums += torch.stack([errD_real.detach() + errD_fake.detach(), errG.detach(), D_x, D_G_z1,
+                                         D_G_z2])
+                    iteration += 1
+                    batches += 1
+                    if is_sample_iteration(iteration):
+                        save_samples(os.path.join("samples", "iter_{:06d}.png".format(iteration)))
+                means = (sums / batches).tolist()  # the one host synchronisation per epoch
+                if not all(math.isfinite(value) for value in means):
+                    raise NonFiniteLoss()
+                for key, value in zip(HISTORY_KEYS, [iteration, epoch + 1] + means):
+                    history[key].append(value)
+                epoch_seconds.append(time.perf_counter() - started)
+                bar.set_postfix_str("epoch {}/{} loss_D {:.3f} loss_G {:.3f} D(x) {:.3f} D(G(z)) {:.3f}/{:.3f}"
+                                    .format(epoch + 1, args.epochs, *means), refresh=False)
+                bar.update(batches)
+                done = epoch + 1
+                if stop.requested and done < args.epochs:
+                    save_state(done)
+                    status = "interrupted"
+                    break
+                if run_dir is not None and done < args.epochs:
+                    if done % args.checkpoint_every == 0:
+                        save_state(done)
+                        last_saved_epoch = done
+                    if done % args.plot_every == 0:
+                        plot_history(history, os.path.join(run_dir, "losses.png"))
+    except NonFiniteLoss:
+        raise UserError("the losses became NaN or infinite in epoch {} (iteration {}), so training stopped; "
+                        "{}start again with a smaller --lr or another --seed".format(
+                            len(history["epoch"]) + 1, iteration + 1,
+                            "the last good checkpoint {} (epoch {}) is kept; ".format(
+                                os.path.join(run_dir, "checkpoint.pth"), last_saved_epoch) if run_dir else ""))
+    except KeyboardInterrupt:
+        raise UserError("interrupted at once in epoch {}; {}".format(
+            len(history["epoch"]) + 1, "the last checkpoint {} (epoch {}) is kept: resume it with python "
+            "run_gan_training.py --resume {}".format(os.path.join(run_dir, "checkpoint.pth"), last_saved_epoch,
+                                                     run_dir) if run_dir else "nothing was saved"))
+    finally:
+        bar.close()
+
+    if status == "finished" and run_dir is not None:
+        save_samples("samples_final.png")
+        plot_history(history, os.path.join(run_dir, "losses.png"))
+        save_state(len(history["epoch"]))
+    return {"status": status, "history": history, "epoch_seconds": epoch_seconds, "generator": generator,
+            "discriminator": discriminator, "iteration": iteration, "epoch": len(history["epoch"])}
+
+
+def _training_examples(args, data=None):
+    """64 augmented training images ``(64, 3, 32, 32)``, drawn without touching the training random streams."""
+    if data is not None:
+        generator = torch.Generator(device=data.device)
+        generator.manual_seed(args.seed + 1)
+        index = torch.randperm(len(data), generator=generator, device=data.device)[:SAMPLE_GRID]
+        return data.augment(index, generator).cpu()
+    with torch.random.fork_rng(devices=[]):  # the PIL transforms draw from the global CPU generator
+        torch.manual_seed(args.seed + 1)
+        dataset = flowers_image_folder(args.data_dir, transform=per_image_transform(IMAGE_SIZE), warn=False)
+        index = torch.randperm(len(dataset))[:SAMPLE_GRID].tolist()
+        return torch.stack([dataset[i][0] for i in index])
+
+
+def load_run_checkpoint(run_dir):
+    """The ``checkpoint.pth`` of a run folder, checked to be one written by :func:`train_gan`."""
+    path = os.path.join(run_dir, "checkpoint.pth")
+    if not os.path.isdir(run_dir):
+        raise UserError("the run folder {} does not exist; pass a folder results_gan/run_... written by "
+                        "run_gan_training.py to --resume".format(run_dir))
+    checkpoint = load_checkpoint(path, "pass a run folder of run_gan_training.py that holds one to --resume")
+    if not isinstance(checkpoint, dict) or any(key not in checkpoint for key in CHECKPOINT_KEYS):
+        raise UserError("{} is not a resumable checkpoint of run_gan_training.py; pass a run folder it "
+                        "wrote to --resume".format(path))
+    return checkpoint
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Sampling from a trained generator
+
+def find_newest_generator(output_dir="results_gan"):
+    """The most recently written ``run_*/generator.pth`` under ``output_dir``; UserError when there is none."""
+    candidates = []
+    if os.path.isdir(output_dir):
+        for name in os.listdir(output_dir):
+            path = os.path.join(output_dir, name, "generator.pth")
+            if name.startswith("run_") and os.path.isfile(path):
+                candidates.append((os.path.getmtime(path), path))
+    if not candidates:
+        raise UserError("no trained generator found under {}/; train one first with python run_gan_training.py, "
+                        "or pass a generator file with --checkpoint".format(output_dir.rstrip("/\\")))
+    return max(candidates)[1]
+
+
+def load_generator(path, ngf=32, nz=64, device="cpu"):
+    """A Generator in eval mode from a plain state dict (generator.pth, the course's file) or a checkpoint.pth.
+
+    Eval mode uses the batch-norm running statistics, so an image depends on its own z only.
+    """
+    state = load_checkpoint(path, "pass a generator.pth or checkpoint.pth written by run_gan_training.py, or "
+                                  "the course's gan_model_g_2500_epochs.pth, to --checkpoint")
+    if isinstance(state, dict) and "generator" in state and isinstance(state["generator"], dict):
+        state = state["generator"]  # a resumable checkpoint.pth
+    from lib.utils import load_state_dict_checked
+    generator = Generator(ngf, 3, nz)
+    load_state_dict_checked(generator, state, path)
+    return generator.to(device).eval()
+
+
+def run_settings(path):
+    """``args`` stored in the run folder of ``path`` (its checkpoint.pth), or {} when there is none."""
+    checkpoint_path = os.path.join(os.path.dirname(os.path.abspath(path)), "checkpoint.pth")
+    if not os.path.isfile(checkpoint_path):
+        return {}
+    try:
+        checkpoint = load_checkpoint(checkpoint_path, "")
+    except UserError:
+        return {}
+    return checkpoint.get("args", {}) if isinstance(checkpoint, dict) else {}
+
+
+def latent_vectors(num, nz=64, temperature=1.0, seed=0, device="cpu"):
+    """``num`` latent vectors ``(num, nz, 1, 1)`` from N(0, temperature): variance T, standard deviation sqrt(T)."""
+    generator = torch.Generator()
+    generator.manual_seed(seed)
+    return (torch.randn(num, nz, 1, 1, generator=generator) * math.sqrt(temperature)).to(device)
+
+
+def interpolate_latents(start, end, steps):
+    """``steps`` vectors walking linearly from ``start`` to ``end`` (both ``(nz, 1, 1)``) -> ``(steps, nz, 1, 1)``."""
+    weights = torch.linspace(0, 1, steps, device=start.device).view(-1, 1, 1, 1)
+    return (1 - weights) * start + weights * end

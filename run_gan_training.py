@@ -1,0 +1,122 @@
+"""Part 4: train the DCGAN on the flowers set (course defaults) and write results_gan/run_<settings>_<time>/.
+
+Ctrl-C finishes the current epoch, writes a checkpoint and prints the command that resumes the run;
+``--resume RUN_DIR`` continues it to the same number of updates as an uninterrupted run.
+"""
+import argparse
+import os
+import sys
+import time
+
+from lib.utils import add_common_arguments, configure_matplotlib, non_negative_int, positive_float, positive_int, \
+    prepare_output_dir, run_main
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data_dir", default=None,
+                        help="the flowers folder (default: $FLOWERS_ROOT or dataset_flowers_64px/)")
+    parser.add_argument("--output_dir", default="results_gan", help="folder that receives the run folders")
+    parser.add_argument("--seed", type=non_negative_int, default=999, help="random seed")
+    parser.add_argument("--epochs", type=positive_int, default=None,
+                        help="passes over the 800 images (default 500; with --resume the run's own number)")
+    parser.add_argument("--batch_size", type=positive_int, default=128, help="images per update")
+    parser.add_argument("--image_size", type=positive_int, default=32,
+                        help="side of the training images in pixels (the networks need 32)")
+    parser.add_argument("--nz", type=positive_int, default=64, help="size of the latent vector z")
+    parser.add_argument("--ngf", type=positive_int, default=32, help="feature maps of the generator (multiplier)")
+    parser.add_argument("--ndf", type=positive_int, default=32,
+                        help="feature maps of the discriminator (multiplier)")
+    parser.add_argument("--lr", type=positive_float, default=0.0002, help="Adam learning rate")
+    parser.add_argument("--beta1", type=positive_float, default=0.5, help="Adam beta1")
+    parser.add_argument("--beta2", type=positive_float, default=0.999, help="Adam beta2")
+    parser.add_argument("--bf16", action="store_true",
+                        help="bfloat16 autocast for the forward passes (faster on CPUs with AVX-512 BF16 and on "
+                             "GPUs; weights, optimizer and losses stay float32)")
+    parser.add_argument("--channels_last", choices=("auto", "yes", "no"), default="auto",
+                        help="channels-last memory format (auto: on the CPU, where it is faster)")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the two networks (opt-in)")
+    parser.add_argument("--per_image_loader", action="store_true",
+                        help="the tutorial's data path: ImageFolder + per-image PIL transforms + DataLoader "
+                             "workers, instead of augmenting batches of in-memory tensors")
+    parser.add_argument("--num_workers", type=non_negative_int, default=2,
+                        help="DataLoader worker processes for --per_image_loader")
+    parser.add_argument("--checkpoint_every", type=positive_int, default=25,
+                        help="write checkpoint.pth every this many epochs")
+    parser.add_argument("--plot_every", type=positive_int, default=50, help="redraw losses.png every this many epochs")
+    parser.add_argument("--resume", metavar="RUN_DIR", default=None,
+                        help="continue the run in RUN_DIR from its checkpoint.pth (its settings are kept; "
+                             "--epochs may raise the total)")
+    add_common_arguments(parser)
+    return parser
+
+
+def parse_training_args(argv=None):
+    """The command line with the defaults filled in (what train_gan needs for a new run; benchmark.py uses it).
+
+    ``--epochs`` and ``--data_dir`` stay None when ``--resume`` is given without them (the run's own values).
+    """
+    from lib.flowers import default_flowers_dir
+    from lib.utils import pick_device
+    args = build_parser().parse_args(argv)
+    device = pick_device(args.device)  # fail early on --device cuda without CUDA
+    if args.resume is None:
+        args.epochs = 500 if args.epochs is None else args.epochs
+        args.data_dir = default_flowers_dir() if args.data_dir is None else args.data_dir
+    args.channels_last = args.channels_last == "yes" or (args.channels_last == "auto" and device.type == "cpu")
+    return args
+
+
+def main(argv=None):
+    args = parse_training_args(argv)
+    configure_matplotlib(args.show)
+    from lib.train_gan import load_run_checkpoint, run_name, train_gan
+    from lib.utils import UserError
+
+    checkpoint = None
+    if args.resume is not None:
+        run_dir = args.resume.rstrip("/\\") or args.resume
+        checkpoint = load_run_checkpoint(run_dir)
+        stored = dict(checkpoint["args"])
+        for key in ("device", "quiet", "show"):  # how to run, not what to learn: from this command line
+            stored[key] = getattr(args, key)
+        if args.data_dir is not None:
+            stored["data_dir"] = args.data_dir
+        if args.epochs is not None:
+            stored["epochs"] = args.epochs
+        stored["resume"] = None
+        args = argparse.Namespace(**stored)
+        if checkpoint["epoch"] >= args.epochs:
+            raise UserError("the run in {} has already trained all {} epochs; pass a larger --epochs to train "
+                            "it further".format(run_dir, args.epochs))
+        prepare_output_dir(run_dir, "--resume")
+    else:
+        prepare_output_dir(args.output_dir)
+        run_dir = os.path.join(args.output_dir, run_name(args))
+        prepare_output_dir(run_dir)
+
+    started = time.time()
+    try:
+        result = train_gan(args, run_dir, checkpoint)
+    except KeyboardInterrupt:  # a Ctrl-C outside the training loop (while loading data)
+        print("\ninterrupted before training started", file=sys.stderr)
+        sys.exit(130)
+    if result["status"] == "interrupted":
+        print("interrupted after epoch {} ({} updates); checkpoint written. Resume with:\n  python "
+              "run_gan_training.py --resume {}".format(result["epoch"], result["iteration"], run_dir))
+        sys.exit(130)
+    trained = result["epoch_seconds"]
+    print("trained {} epochs in {:.0f} s ({:.3f} s per epoch); the run has {} epochs, {} updates; results in {}"
+          .format(len(trained), time.time() - started, sum(trained) / max(len(trained), 1), result["epoch"],
+                  result["iteration"], run_dir))
+    if args.show:
+        import matplotlib.pyplot as plt
+        import matplotlib.image as mpimg
+        plt.figure()
+        plt.imshow(mpimg.imread(os.path.join(run_dir, "samples_final.png")))
+        plt.axis("off")
+        plt.show()
+
+
+if __name__ == "__main__":
+    run_main(main)
