@@ -1,0 +1,49 @@
+"""Build submission.pdf: the answers to every pen-and-paper question, written from this run's results."""
+import argparse
+import os
+import sys
+
+from lib.utils import configure_matplotlib, run_main
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_REFERENCE = os.path.join(ROOT, "..", "shared", "reference")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--results_root", default=".",
+                        help="folder holding results_distributions/, results_kl{W}/ and results_gan/ (default .)")
+    parser.add_argument("--output", default="submission.pdf", help="PDF to write (default submission.pdf)")
+    parser.add_argument("--names", default="", help="the team's names for the title page, e.g. \"A. B, C. D\"")
+    parser.add_argument("--date", default=None, help="date on the title page (default: today, YYYY-MM-DD)")
+    parser.add_argument("--quick", action="store_true", help="mark every page as a quick smoke run")
+    parser.add_argument("--gan_run", default=None,
+                        help="GAN run folder to show (default: newest finished results_gan/run_* under the root)")
+    parser.add_argument("--reference_dir", default=DEFAULT_REFERENCE,
+                        help="the course's reference images, only measured to compare in words, never put into "
+                             "the PDF (default ../shared/reference; skipped when absent)")
+    parser.add_argument("--allow_missing", action="store_true",
+                        help="leave marked gaps for missing results instead of stopping")
+    parser.add_argument("--text_output", default=None, help="also write the PDF's text to this file")
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    configure_matplotlib(False)
+    from lib.submission import build_submission
+    from lib.utils import save_text
+
+    result = build_submission(args.results_root, args.output, names=args.names, date=args.date, quick=args.quick,
+                              reference_dir=args.reference_dir, gan_run=args.gan_run,
+                              allow_missing=args.allow_missing)
+    if args.text_output:
+        save_text(result.text, args.text_output)
+    for item in result.missing:
+        print("warning: missing {}".format(item), file=sys.stderr)
+    print("wrote {} ({} pages{})".format(result.path, result.pages, ", quick run" if args.quick else ""))
+    return result
+
+
+if __name__ == "__main__":
+    run_main(main)

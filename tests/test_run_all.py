@@ -1,0 +1,157 @@
+"""run_all.sh: order of the steps, reuse of finished results, --force, and a clear stop at the first failure.
+
+The real scripts train for minutes, so the test runs run_all.sh in a copy of the repository whose scripts are
+stubs: each logs its command line and writes empty files where the real one writes its results. The stub of
+make_submission.py checks its arguments with the real parser; the real PDF builder is tested in
+test_submission.py.
+"""
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+STUB = r'''
+import json, os, sys
+name = os.path.basename(sys.argv[0])
+with open(os.environ["STUB_LOG"], "a") as log:
+    log.write(" ".join([name] + sys.argv[1:]) + "\n")
+if os.environ.get("STUB_FAIL") == name:
+    print("error: stub failure", file=sys.stderr)
+    sys.exit(2)
+args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
+
+
+def touch(*parts):
+    path = os.path.join(*parts)
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    open(path, "w").close()
+
+
+if name == "plot_clt.py":
+    touch(args["--output_dir"], "clt.png")
+elif name == "plot_normal.py":
+    touch(args["--output_dir"], "normal.png")
+elif name == "run_vae_training.py":
+    out, epochs = args["--output_dir"], int(args["--epochs"])
+    touch(out, "model.pth")
+    with open(os.path.join(out, "losses.json"), "w") as handle:
+        json.dump({"epochs": list(range(1, epochs + 1))}, handle)
+elif name == "plot_latent_space.py":
+    touch(args["--output_dir"], "latent_space.png")
+elif name == "run_gan_training.py":
+    number = len(open(os.environ["STUB_LOG"]).readlines())  # a new folder name for every training
+    run = os.path.join(args["--output_dir"], "run_ep{}_{}".format(args["--epochs"], number))
+    for f in ("samples_final.png", "generator.pth"):
+        touch(run, f)
+    with open(os.path.join(run, "history.json"), "w") as handle:
+        json.dump({"epoch": list(range(1, int(args["--epochs"]) + 1))}, handle)
+elif name == "generate_gan_images.py":
+    assert os.path.isfile(args["--checkpoint"]), args["--checkpoint"]
+    touch(args["--output"])
+elif name == "make_submission.py":
+    sys.path.insert(0, os.environ["REAL_ROOT"])
+    from make_submission import build_parser
+    parsed = build_parser().parse_args(sys.argv[1:])
+    touch(parsed.output)
+'''
+SCRIPTS = ["plot_clt.py", "plot_normal.py", "run_vae_training.py", "plot_latent_space.py", "run_gan_training.py",
+           "generate_gan_images.py", "make_submission.py"]
+
+pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="run_all.sh needs bash")
+
+
+@pytest.fixture
+def repo(tmp_path):
+    """A copy of run_all.sh and lib/ with stub scripts; returns (folder, run function, log path)."""
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    shutil.copy(os.path.join(ROOT, "run_all.sh"), str(folder))
+    shutil.copytree(os.path.join(ROOT, "lib"), str(folder / "lib"), ignore=shutil.ignore_patterns("__pycache__"))
+    for script in SCRIPTS:
+        (folder / script).write_text(STUB)
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    (reference / "gan_model_g_2500_epochs.pth").write_text("")
+    log = tmp_path / "log.txt"
+    env = dict(os.environ, PYTHON=sys.executable, STUB_LOG=str(log), REAL_ROOT=ROOT, REFERENCE_DIR=str(reference),
+               DATA_SOURCE=str(tmp_path / "no_data"), MNIST_ROOT=str(tmp_path / "no_mnist"))
+
+    def run(*args, **extra_env):
+        if log.exists():
+            log.unlink()
+        result = subprocess.run(["bash", str(folder / "run_all.sh")] + list(args), cwd=str(tmp_path),
+                                env=dict(env, **extra_env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                universal_newlines=True)
+        calls = log.read_text().splitlines() if log.exists() else []
+        return result, calls
+
+    return folder, run
+
+
+def test_quick_run_order_separate_root_reuse_and_force(repo):
+    folder, run = repo
+    result, calls = run("--quick", "--names", "A. B")
+    assert result.returncode == 0, result.stderr
+    assert [c.split()[0] for c in calls] == [
+        "plot_clt.py", "plot_normal.py"] + ["run_vae_training.py", "plot_latent_space.py"] * 3 + [
+        "run_gan_training.py"] + ["generate_gan_images.py"] * 3 + ["make_submission.py"]
+    assert [c.split()[2] for c in calls if c.startswith("run_vae_training.py")] == ["1", "30", "0"]
+    assert "--epochs 1 " in calls[2] and "--output_dir results_quick/results_kl1.0" in calls[2]
+    assert "--epochs 2 --output_dir results_quick/results_gan" in calls[8]
+    assert "gan_model_g_2500_epochs.pth" in calls[9] and "results_quick/results_gan/reference_2500" in calls[9]
+    assert "--temperature 0.5" in calls[10] and "--temperature 1.0" in calls[11]
+    assert calls[12].startswith("make_submission.py --results_root results_quick --gan_run results_quick/results_gan/")
+    assert "--output results_quick/submission.pdf" in calls[12] and calls[12].endswith("--quick")
+    assert (folder / "results_quick" / "submission.pdf").exists()
+    assert not (folder / "submission.pdf").exists() and not (folder / "results_kl1.0").exists()
+    assert "run_all: done" in result.stdout and "quick smoke run" in result.stdout
+
+    result, calls = run("--quick")  # everything is there: only the PDF is built again
+    assert result.returncode == 0, result.stderr
+    assert [c.split()[0] for c in calls] == ["make_submission.py"]
+    assert result.stdout.count("reusing") == 12
+
+    result, calls = run("--quick", "--force")
+    assert result.returncode == 0, result.stderr
+    assert len(calls) == 13
+
+
+def test_stops_at_the_first_failure_with_the_step_name(repo):
+    folder, run = repo
+    result, calls = run("--quick", STUB_FAIL="run_gan_training.py")
+    assert result.returncode != 0
+    assert 'run_all: FAILED in step "part 4: GAN training, 2 epoch(s) (run_gan_training.py)"' in result.stderr
+    assert calls[-1].startswith("run_gan_training.py")  # nothing ran after it
+    assert not (folder / "results_quick" / "submission.pdf").exists()
+
+
+def test_short_runs_are_not_reused_by_a_longer_run(repo):
+    folder, run = repo
+    # finished 1-epoch VAEs and a finished 2-epoch GAN in the full run's folders: trained again, not reused
+    for weight in ("1.0", "30.0", "0.0"):
+        (folder / ("results_kl" + weight)).mkdir()
+        (folder / ("results_kl" + weight) / "model.pth").write_text("")
+        (folder / ("results_kl" + weight) / "losses.json").write_text('{"epochs": [1]}')
+        (folder / ("results_kl" + weight) / "latent_space.png").write_text("")
+    short = folder / "results_gan" / "run_ep2"
+    short.mkdir(parents=True)
+    for name in ("samples_final.png", "generator.pth"):
+        (short / name).write_text("")
+    (short / "history.json").write_text('{"epoch": [1, 2]}')
+    result, calls = run()
+    assert result.returncode == 0, result.stderr
+    names = [c.split()[0] for c in calls]
+    assert names.count("run_vae_training.py") == 3 and names.count("run_gan_training.py") == 1
+    assert "--epochs 15" in calls[2] and "--epochs 500" in calls[8]
+    assert "--output ./results_gan/run_ep500_" in calls[10]  # temperature samples of the new run, not the short one
+    assert calls[-1].startswith("make_submission.py --results_root . ") and "--quick" not in calls[-1]
+    assert "--output submission.pdf" in calls[-1] and (folder / "submission.pdf").exists()
+
+
+def test_unknown_argument(repo):
+    result, calls = repo[1]("--quik")
+    assert result.returncode == 2 and "unknown argument '--quik'" in result.stderr and calls == []
