@@ -132,6 +132,10 @@ def prepare_output_dir(path, flag="--output_dir"):
 # ----------------------------------------------------------------------------------------------------------------
 # Atomic writes: a crash or Ctrl-C never leaves a half-written file behind.
 
+_UMASK = os.umask(0)  # reading the umask means setting it; put it straight back
+os.umask(_UMASK)
+
+
 @contextlib.contextmanager
 def atomic_path(path):
     """Yield a temporary file name in the folder of ``path``; on success rename it onto ``path``."""
@@ -140,6 +144,7 @@ def atomic_path(path):
     os.close(fd)
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes the file private (0600); give it a normal file's mode
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -195,9 +200,12 @@ def load_checkpoint(path, missing_hint):
         kwargs["weights_only"] = True
     try:
         return torch.load(path, **kwargs)
-    except Exception as err:  # torch raises many types for a damaged or foreign file
+    except Exception as err:  # torch raises many types for a damaged or foreign file; their texts confuse more
+        unsafe = "weights only load failed" in str(err).lower()  # than they help (e.g. "KeyError: 101")
         raise UserError("{} is not a checkpoint this project can read ({}); pass the model.pth or checkpoint "
-                        "file a training script wrote".format(path, str(err).splitlines()[0][:120]))
+                        "file a training script wrote".format(
+                            path, "it stores Python objects, which are not loaded for safety" if unsafe else
+                            "it is damaged, truncated, or was not written by torch.save"))
 
 
 def load_state_dict_checked(model, state_dict, source):

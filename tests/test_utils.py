@@ -1,13 +1,15 @@
 """Shared helpers: argument types, devices, atomic writes, checkpoint loading with clear errors."""
 import argparse
+import inspect
 import os
+import stat
 
 import pytest
 import torch
 from torch import nn
 
 from lib.utils import UserError, atomic_path, load_checkpoint, load_state_dict_checked, non_negative_float, \
-    pick_device, positive_float, positive_int, prepare_output_dir, run_main, save_torch
+    pick_device, positive_float, positive_int, prepare_output_dir, run_main, save_text, save_torch
 
 
 @pytest.mark.parametrize("parse, text", [(positive_int, "0"), (positive_int, "-3"), (positive_int, "ten"),
@@ -61,13 +63,30 @@ def test_atomic_path_keeps_the_old_file_when_writing_fails(tmp_path):
     assert torch.equal(load_checkpoint(target, "")["w"], torch.ones(2))
 
 
+@pytest.mark.skipif(os.name != "posix", reason="file modes are a POSIX notion")
+def test_atomic_writes_get_the_mode_of_a_normal_file(tmp_path):
+    save_text("x", str(tmp_path / "a.txt"))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(os.stat(str(tmp_path / "a.txt")).st_mode) == 0o666 & ~umask  # not mkstemp's private 0600
+
+
+class _Pickled:
+    pass
+
+
 def test_load_checkpoint_errors(tmp_path):
     with pytest.raises(UserError, match="does not exist; train first"):
         load_checkpoint(str(tmp_path / "missing.pth"), "train first")
     junk = tmp_path / "junk.pth"
     junk.write_bytes(b"this is not a checkpoint")
-    with pytest.raises(UserError, match="not a checkpoint"):
+    with pytest.raises(UserError, match="not a checkpoint this project can read .it is damaged, truncated"):
         load_checkpoint(str(junk), "")
+    pickled = str(tmp_path / "pickled.pth")
+    torch.save({"object": _Pickled()}, pickled)
+    if "weights_only" in inspect.signature(torch.load).parameters:
+        with pytest.raises(UserError, match="it stores Python objects, which are not loaded for safety"):
+            load_checkpoint(pickled, "")
 
 
 def test_load_state_dict_checked_names_the_shapes():

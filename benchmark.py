@@ -1,0 +1,100 @@
+"""Time the tutorial-style training loops against the project's, back to back in one process.
+
+For the GAN and the VAE, each loop trains a fresh model for the same number of epochs (the same number of
+updates) on the chosen device. Prints a table of seconds per epoch (median over the epochs) and the speed-up
+over the tutorial loop, and writes it with both loops' loss curves into --output_dir:
+benchmark.md, benchmark.json, gan_loss_curves.png, vae_loss_curves.png.
+"""
+import argparse
+import json
+import os
+import statistics
+
+from lib.utils import add_common_arguments, non_negative_int, positive_int, run_main
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--gan_epochs", type=non_negative_int, default=10,
+                        help="GAN epochs per loop (7 updates each; 0 skips the GAN)")
+    parser.add_argument("--vae_epochs", type=non_negative_int, default=3,
+                        help="VAE epochs per loop (469 updates and a test pass each; 0 skips the VAE)")
+    parser.add_argument("--no_bf16", action="store_true", help="leave out the GAN loop with bfloat16 autocast")
+    parser.add_argument("--threads", type=positive_int, default=None,
+                        help="CPU threads for torch in every loop (default: torch's own choice)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed of every loop")
+    parser.add_argument("--output_dir", default="results_benchmark", help="folder for the table and the curves")
+    add_common_arguments(parser)
+    return parser
+
+
+def plot_curves(curves, keys, title, path):
+    """One panel per loss in ``keys``: each loop's per-epoch curve. ``curves``: {loop name: result dict}."""
+    import matplotlib.pyplot as plt
+    from lib.utils import save_figure
+    fig, axes = plt.subplots(1, len(keys), figsize=(5.5 * len(keys), 4), squeeze=False)
+    for ax, (key, label) in zip(axes[0], keys):
+        for name, result in curves.items():
+            ax.plot(range(1, len(result[key]) + 1), result[key], label=name)
+        ax.set(xlabel="epoch", ylabel=label, title=label)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    save_figure(fig, path, dpi=100)
+    plt.close(fig)
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    from lib.utils import configure_matplotlib, pick_device, prepare_output_dir
+    configure_matplotlib(args.show)
+    device = pick_device(args.device)
+    prepare_output_dir(args.output_dir)
+    import torch
+    from lib import benchmark
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    print("device {}, {} torch thread(s), torch {}".format(device, torch.get_num_threads(), torch.__version__))
+
+    rows, curves, tutorial_seconds = [], {"gan": {}, "vae": {}}, {}
+
+    def record(model, loop, epochs, result):
+        seconds = statistics.median(result["epoch_seconds"])
+        tutorial_seconds.setdefault(model, seconds)  # each model's tutorial loop runs first
+        row = {"model": model, "loop": loop, "epochs": epochs, "seconds_per_epoch": seconds,
+               "speedup": tutorial_seconds[model] / seconds}
+        rows.append(row)
+        curves[model][loop] = result
+        print("{model:4} {loop:26} {seconds_per_epoch:7.3f} s per epoch  {speedup:5.2f}x".format(**row), flush=True)
+
+    if args.gan_epochs:
+        from run_gan_training import parse_training_args
+        common = ["--epochs", str(args.gan_epochs), "--seed", str(args.seed), "--device", str(device), "--quiet"]
+        gan_args = parse_training_args(common)
+        record("gan", "tutorial", args.gan_epochs, benchmark.gan_tutorial(gan_args))
+        record("gan", "project float32", args.gan_epochs, benchmark.gan_project(gan_args))
+        if not args.no_bf16:
+            record("gan", "project bfloat16 autocast", args.gan_epochs,
+                   benchmark.gan_project(parse_training_args(common + ["--bf16"])))
+        plot_curves(curves["gan"], (("loss_d", "discriminator loss"), ("loss_g", "generator loss")),
+                    "DCGAN, epoch means", os.path.join(args.output_dir, "gan_loss_curves.png"))
+    if args.vae_epochs:
+        record("vae", "tutorial", args.vae_epochs, benchmark.vae_tutorial(args.vae_epochs, None, device, args.seed))
+        record("vae", "project", args.vae_epochs, benchmark.vae_project(args.vae_epochs, None, device, args.seed))
+        plot_curves(curves["vae"], (("train_loss", "train loss per image"), ("test_loss", "test loss per image")),
+                    "VAE, KL weight 1", os.path.join(args.output_dir, "vae_loss_curves.png"))
+
+    from lib.utils import save_text
+    header = "{}, {} torch thread(s), torch {}".format(device, torch.get_num_threads(), torch.__version__)
+    table = ["| model | loop | epochs | s per epoch | speed-up |", "|---|---|---|---|---|"]
+    table += ["| {model} | {loop} | {epochs} | {seconds_per_epoch:.3f} | {speedup:.2f}x |".format(**row)
+              for row in rows]
+    save_text("\n".join([header, ""] + table) + "\n", os.path.join(args.output_dir, "benchmark.md"))
+    save_text(json.dumps({"setting": header, "rows": rows, "curves": curves}, indent=1),
+              os.path.join(args.output_dir, "benchmark.json"))
+    print("table and loss curves written to {}".format(args.output_dir))
+
+
+if __name__ == "__main__":
+    run_main(main)
