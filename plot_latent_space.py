@@ -43,13 +43,18 @@ def plot(argv):
     if not os.path.isfile(model_path) and os.path.isfile(os.path.join(model_dir, CHECKPOINT_NAME)):
         raise UserError("the training run in {} has not finished (there is a checkpoint.pth but no model.pth); "
                         "finish it first with `python run_vae_training.py --resume {}`".format(model_dir, model_dir))
+    if args.latent_size != 2:
+        raise UserError("the latent-space plot needs a 2-dimensional latent space, so --latent_size must be 2 "
+                        "(train such a model with run_vae_training.py --latent_size 2, the default)")
     state_dict = load_checkpoint(model_path, "train the model first with `{}`".format(train_command))
+    mu_weight = state_dict.get("fc21.weight") if isinstance(state_dict, dict) else None  # (latent, hidden)
+    if mu_weight is not None and hasattr(mu_weight, "shape") and mu_weight.shape[0] != 2:
+        raise UserError("the latent-space plot needs a 2-dimensional latent space, but the model in {} has {} "
+                        "latent dimensions; train one with --latent_size 2 (the default)".format(
+                            model_path, mu_weight.shape[0]))
     device = pick_device(args.device)
     model = load_state_dict_checked(VAE(hidden_size=args.hidden_size, latent_size=args.latent_size), state_dict,
                                     model_path)
-    if args.latent_size != 2:
-        raise UserError("the latent-space plot needs a model with a 2-dimensional latent space, but {} has {}; "
-                        "train one with --latent_size 2 (the default)".format(model_path, args.latent_size))
     output_dir = prepare_output_dir(args.output_dir or model_dir)
     _, test_loader = setup_mnist_dataloader(data_dir=args.data_dir, device=device)
     losses_path = os.path.join(model_dir, "losses.json")
@@ -58,7 +63,7 @@ def plot(argv):
             weight = json.load(handle).get("kl_loss_weight", weight)
     fig = plot_latent_space(model.eval(), test_loader, device=device, output_dir=output_dir,
                             title="VAE latent space, KL weight {} ({}): 20 x 20 decoded grid,\ntest-set class means "
-                                  "of $\\mu$ ± mean $\\sigma$".format(weight, model_dir))
+                                  "of $\\mu$ ± mean $\\sigma$".format(weight, os.path.normpath(model_dir)))
     print("wrote {} and latent_stats.json".format(os.path.join(output_dir, "latent_space.png")))
     if args.show:
         plt.show()

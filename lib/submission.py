@@ -663,8 +663,8 @@ def vae_answers(runs, measures, reference_measures):
                        "digits: {}. The sharpest are those of {}.".format(join_words(parts), weight_name(sharpest)))
     spreads = [(r.weight, r.latent) for r in by_weight if r.latent is not None]
     if spreads:
-        parts = ["{}: spread {:.2f}, sigma {:.3f}, ratio {:.0f}".format(weight_name(w), m[0], m[1], m[0] / m[1])
-                 for w, m in spreads]
+        parts = ["{}: spread {:.2f}, sigma {:.3f}, ratio {}".format(
+            weight_name(w), m[0], m[1], fmt(m[0] / m[1], 0 if m[0] >= 10 * m[1] else 2)) for w, m in spreads]
         widest = max(spreads, key=lambda item: item[1][0] / item[1][1])[0]
         observe.append("Latent space (test-set class means of mu and mean sigma, as drawn in the figures): the class "
                        "means lie at an RMS distance ('spread') from their centre, compared with the codes' own "

@@ -9,8 +9,6 @@ import functools
 import json
 import math
 import os
-import signal
-import threading
 import time
 
 import torch
@@ -18,8 +16,8 @@ from torch import nn
 
 from lib.flowers import FlowersInMemory, flowers_image_folder, per_image_loader, per_image_transform
 from lib.model_gan import Discriminator, Generator, weights_init
-from lib.utils import UserError, load_checkpoint, pick_device, save_figure, save_image_grid, save_text, \
-    save_torch, seed_everything
+from lib.utils import StopRequest, UserError, load_checkpoint, pick_device, save_figure, save_image_grid, \
+    save_text, save_torch, seed_everything
 
 NUM_FIXED_NOISE = 1024  # fixed latent vectors saved with a run; the first SAMPLE_GRID are drawn in the grids
 SAMPLE_GRID = 64
@@ -177,28 +175,6 @@ def run_name(args):
     return candidate
 
 
-class _StopRequest:
-    """Turns the first Ctrl-C into a request to stop after the current epoch; a second one stops at once."""
-
-    def __init__(self, log):
-        self.requested, self._log, self._previous = False, log, None
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():  # signals can only be caught there
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum, frame):
-        self.requested = True
-        self._log("\nCtrl-C: finishing this epoch, then writing a checkpoint (Ctrl-C again stops at once)")
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-        return False
-
-
 class NonFiniteLoss(Exception):
     """A loss (or D's output) became NaN or infinite."""
 
@@ -304,7 +280,8 @@ def train_gan(args, run_dir=None, checkpoint=None, log=print):
     epoch_seconds = []
     status = "finished"
     try:
-        with _StopRequest(bar.write if not args.quiet else log) as stop:
+        with StopRequest("\nCtrl-C: finishing this epoch, then writing a checkpoint (Ctrl-C again stops at once)",
+                         bar.write if not args.quiet else log) as stop:
             for epoch in range(start_epoch, args.epochs):
                 started = time.perf_counter()
                 sums = torch.zeros(5, device=device)  # loss_d, loss_g, D(x), D(G(z)) before/after D's step

@@ -9,15 +9,14 @@ import inspect
 import json
 import math
 import os
-import signal
-import threading
 
 import torch
 from tqdm import tqdm
 
 from lib.loss_vae import VAELoss
 from lib.mnist import mnist_loaders
-from lib.utils import UserError, prepare_output_dir, save_figure, save_image_grid, save_text, save_torch
+from lib.utils import StopRequest, UserError, prepare_output_dir, save_figure, save_image_grid, save_text, \
+    save_torch
 
 CHECKPOINT_NAME = "checkpoint.pth"
 MODEL_NAME = "model.pth"
@@ -47,27 +46,6 @@ class TrainingInterrupted(Exception):
             epoch, step, steps_per_epoch) if step else "training interrupted after epoch {}".format(epoch - 1))
         self.checkpoint_path, self.epoch, self.step, self.steps_per_epoch = \
             checkpoint_path, epoch, step, steps_per_epoch
-
-
-class _StopRequest:
-    """While active, the first Ctrl-C only sets ``requested`` (the loop stops after the current step, when the
-    model and optimizer are consistent); a second Ctrl-C interrupts at once."""
-
-    def __init__(self):
-        self.requested, self._previous = False, None
-
-    def _handler(self, signum, frame):
-        self.requested = True
-        signal.signal(signal.SIGINT, self._previous)
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handler)
-        return self
-
-    def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
 
 
 def make_adam(parameters, lr):
@@ -208,7 +186,7 @@ def train_vae(model, train_loader, test_loader, num_epochs=15, lr=1e-3, kl_loss_
                          .format(epoch, kept))
 
     model.train()
-    with _StopRequest() as stop:
+    with StopRequest() as stop:
         for epoch in range(done_epochs + 1, num_epochs + 1):
             if checkpoint is not None:  # resume: replay the shuffle of the interrupted epoch, skip what was done
                 _set_rng_state(checkpoint["rng"]["epoch_start"], generator, device)

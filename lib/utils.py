@@ -8,8 +8,10 @@ import contextlib
 import inspect
 import os
 import random
+import signal
 import sys
 import tempfile
+import threading
 
 import numpy as np
 
@@ -127,6 +129,33 @@ def prepare_output_dir(path, flag="--output_dir"):
         raise UserError("cannot write into the output folder {} ({}); choose another one with {}".format(
             path, err.strerror or err, flag))
     return path
+
+
+class StopRequest:
+    """While active, the first Ctrl-C only sets ``requested`` (and ``log``s ``message``), so a training loop can stop
+    where its state is consistent and write a checkpoint; a second Ctrl-C raises KeyboardInterrupt at once.
+
+    Signals can only be caught in the main thread; elsewhere Ctrl-C keeps its usual effect.
+    """
+
+    def __init__(self, message=None, log=print):
+        self.requested, self._message, self._log, self._previous = False, message, log, None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        self.requested = True
+        if self._message:
+            self._log(self._message)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
 
 
 # ----------------------------------------------------------------------------------------------------------------

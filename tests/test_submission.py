@@ -148,7 +148,7 @@ def test_vae_table_and_answers_use_the_measured_numbers(built):
     assert "W = 0 reconstructs the test digits best (133.8 nats per image) and W = 30 worst (189.5)" in text
     assert "W = 0 ends with the largest KL divergence (41.50 nats per image)" in text
     # class means (0, 0) and (3 / (1 + W), 4): RMS distance from their centre is half their distance
-    assert "W = 0: spread 2.50, sigma 0.500, ratio 5; W = 1: spread 2.14" in text
+    assert "W = 0: spread 2.50, sigma 0.500, ratio 5.00; W = 1: spread 2.14" in text
     assert "raising the weight from 0 to 30 changed the KL from 41.50 to 1.25" in text
     assert "trained for only 3 epochs instead of the exercise's 15" in text
     # the fake reconstructions halve the contrast of the originals: half the edge detail and half the variety

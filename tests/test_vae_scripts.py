@@ -139,7 +139,10 @@ def test_user_errors_of_the_plot_script(capsys, tmp_path, trained_run, fake_data
     assert "is not a checkpoint this project can read" in err
     save_torch(VAE(latent_size=3).state_dict(), str(other / "model.pth"))
     err = _user_error(capsys, plot_latent_space, ["--model_dir", other, "--latent_size", "3"])
-    assert "needs a model with a 2-dimensional latent space" in err
+    assert "needs a 2-dimensional latent space, so --latent_size must be 2" in err
+    err = _user_error(capsys, plot_latent_space, ["--model_dir", other])  # flags say 2, the file has 3
+    assert "needs a 2-dimensional latent space, but the model in {} has 3 latent dimensions".format(
+        os.path.join(str(other), "model.pth")) in err
     unfinished = tmp_path / "unfinished"
     unfinished.mkdir()
     (unfinished / "checkpoint.pth").write_bytes(open(os.path.join(trained_run, "checkpoint.pth"), "rb").read())

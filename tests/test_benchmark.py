@@ -1,0 +1,44 @@
+"""benchmark.py on tiny fake data: both loops of both models run, and the table and curves it writes add up."""
+import json
+import os
+
+import pytest
+
+import benchmark
+from tests.test_flowers_data import make_flower_folder
+from tests.test_mnist_data import write_fake_mnist
+
+
+def test_benchmark_writes_a_consistent_table_and_both_curves(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("FLOWERS_ROOT", make_flower_folder(tmp_path / "flowers", count=6))
+    write_fake_mnist(tmp_path / "mnist", n_train=300, n_test=100)
+    monkeypatch.setenv("MNIST_ROOT", str(tmp_path / "mnist"))
+    out = tmp_path / "bench"
+    benchmark.main(["--gan_epochs", "2", "--vae_epochs", "2", "--device", "cpu", "--threads", "1",
+                    "--output_dir", str(out)])
+    result = json.loads((out / "benchmark.json").read_text())
+    rows = result["rows"]
+    assert [(row["model"], row["loop"]) for row in rows] == [
+        ("gan", "tutorial"), ("gan", "project float32"), ("gan", "project bfloat16 autocast"),
+        ("vae", "tutorial"), ("vae", "project")]
+    for row in rows:
+        tutorial = next(r for r in rows if r["model"] == row["model"] and r["loop"] == "tutorial")
+        assert row["speedup"] == pytest.approx(tutorial["seconds_per_epoch"] / row["seconds_per_epoch"])
+    for loop in result["curves"]["gan"].values():  # one point per epoch; BCE losses are positive and finite
+        assert len(loop["loss_d"]) == len(loop["loss_g"]) == 2 and min(loop["loss_d"] + loop["loss_g"]) > 0
+    tutorial, project = result["curves"]["vae"]["tutorial"], result["curves"]["vae"]["project"]
+    # the same seed gives both VAE loops the same batches: their losses differ by rounding only
+    assert project["test_loss"] == pytest.approx(tutorial["test_loss"], rel=1e-3)
+    assert tutorial["test_loss"][1] < tutorial["test_loss"][0]
+    table = (out / "benchmark.md").read_text()
+    row = rows[1]
+    assert "| gan | project float32 | 2 | {:.3f} | {:.2f}x |".format(row["seconds_per_epoch"], row["speedup"]) in table
+    assert os.path.getsize(str(out / "gan_loss_curves.png")) > 0 and os.path.getsize(str(out / "vae_loss_curves.png"))
+    assert "written to" in capsys.readouterr().out
+
+
+def test_benchmark_refuses_a_negative_epoch_count(capsys):
+    with pytest.raises(SystemExit) as stop:
+        benchmark.main(["--gan_epochs", "-1"])
+    assert stop.value.code == 2
+    assert "argument --gan_epochs: -1 must not be negative" in capsys.readouterr().err
