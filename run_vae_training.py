@@ -115,9 +115,9 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
         where = str(device) if device.type != "cpu" else "cpu ({} thread{})".format(
             args.threads, "" if args.threads == 1 else "s")
-        print("training the VAE (KL weight {}, {} epochs, batch size {}, lr {}, seed {}) on {} into {}".format(
-            settings["kl_loss_weight"], settings["epochs"], settings["batch_size"], settings["lr"], settings["seed"],
-            where, output_dir), flush=True)
+        print("training the VAE (KL weight {}, {} epoch{}, batch size {}, lr {}, seed {}) on {} into {}".format(
+            settings["kl_loss_weight"], settings["epochs"], "" if settings["epochs"] == 1 else "s",
+            settings["batch_size"], settings["lr"], settings["seed"], where, output_dir), flush=True)
         history = train_vae(model, train_loader, test_loader, num_epochs=settings["epochs"], lr=settings["lr"],
                             kl_loss_weight=settings["kl_loss_weight"], device=device, output_dir=output_dir,
                             quiet=args.quiet, checkpoint=checkpoint, run_args=run_args)
