@@ -98,3 +98,24 @@ def test_load_state_dict_checked_names_the_shapes():
     other = nn.Linear(2, 3)
     load_state_dict_checked(other, small.state_dict(), "small.pth")
     assert torch.equal(other.weight, small.weight)
+
+
+def test_load_checkpoint_maps_a_gpu_checkpoint_to_the_cpu(tmp_path):
+    """A file saved on a GPU names 'cuda:0' as its tensors' location; rewrite a CPU save into one, then load it."""
+    import zipfile
+    cpu_file, gpu_file = str(tmp_path / "cpu.pth"), str(tmp_path / "gpu.pth")
+    torch.save({"w": torch.arange(3.0)}, cpu_file)
+    location_cpu = b"X\x03\x00\x00\x00cpu"  # pickle BINUNICODE: opcode, 4-byte length, text
+    location_gpu = b"X\x06\x00\x00\x00cuda:0"
+    with zipfile.ZipFile(cpu_file) as source, zipfile.ZipFile(gpu_file, "w", zipfile.ZIP_STORED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename.endswith("data.pkl"):
+                assert location_cpu in data
+                data = data.replace(location_cpu, location_gpu)
+            target.writestr(item, data)
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError):  # what a plain torch.load does on a machine without CUDA
+            torch.load(gpu_file)
+    loaded = load_checkpoint(gpu_file, "")
+    assert loaded["w"].device.type == "cpu" and torch.equal(loaded["w"], torch.arange(3.0))
