@@ -5,8 +5,8 @@ import os
 import pytest
 
 import benchmark
-from tests.test_flowers_data import make_flower_folder
-from tests.test_mnist_data import write_fake_mnist
+from tests.fakes import make_flower_folder
+from tests.fakes import write_fake_mnist
 
 
 def test_benchmark_writes_a_consistent_table_and_both_curves(tmp_path, monkeypatch, capsys):

@@ -1,12 +1,9 @@
 """Part 2: the CLT experiment and the uniform-based normal sampler."""
-import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from lib.distributions import UNIFORM_HALF_WIDTH, normal, plot_clt, std_normal  # noqa: E402
+from lib.distributions import UNIFORM_HALF_WIDTH, normal, plot_clt, std_normal
 
 SIZES = (1, 16, 64, 1024)
 

@@ -9,21 +9,7 @@ from PIL import Image
 
 from lib.flowers import FlowersInMemory, decode_image, flowers_image_folder, per_image_loader, per_image_transform
 from lib.utils import UserError
-
-# (height, width) of the fake photos: shorter side 64 like the course's, longer side 64..100, both orientations.
-SIZES = [(64, 80), (90, 64), (64, 64), (64, 100), (70, 64), (64, 77), (64, 64), (100, 64), (64, 91), (66, 64)]
-
-
-def make_flower_folder(root, count=10, sizes=SIZES, seed=0):
-    """Write ``count`` random RGB PNGs into ``root/{train,val}/{1,2}/`` (the course's nesting); returns root."""
-    rng = np.random.RandomState(seed)
-    for k in range(count):
-        folder = os.path.join(str(root), ("train", "val")[k % 2], str(1 + (k // 2) % 2))
-        os.makedirs(folder, exist_ok=True)
-        height, width = sizes[k % len(sizes)]
-        pixels = rng.randint(0, 256, (height, width, 3)).astype(np.uint8)
-        Image.fromarray(pixels).save(os.path.join(folder, "image_{:04d}.png".format(k)))
-    return str(root)
+from tests.fakes import make_flower_folder
 
 
 def test_image_folder_finds_every_image_across_splits(tmp_path):

@@ -21,7 +21,7 @@ from lib.model_gan import Discriminator, Generator, weights_init
 from lib.train_gan import build_models, build_optimizers, discriminator_step, generator_step, interpolate_latents, \
     latent_vectors, sample_images, update_discriminator, update_generator
 from lib.utils import load_checkpoint, run_main, seed_everything
-from tests.test_flowers_data import make_flower_folder
+from tests.fakes import make_flower_folder
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REFERENCE = os.path.join(ROOT, "..", "shared", "reference", "gan_model_g_2500_epochs.pth")

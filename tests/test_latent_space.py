@@ -2,20 +2,16 @@
 import json
 import os
 
-import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
 from lib.explore_latent_space import class_statistics, get_mu_logvar, plot_latent_space, sample_on_grid, \
-    tile_grid  # noqa: E402
-from lib.model_vae import VAE  # noqa: E402
-from lib.train_vae import setup_mnist_dataloader  # noqa: E402
-from lib.utils import UserError  # noqa: E402
-from tests.test_mnist_data import fake_data_dir, one_torch_thread  # noqa: E402,F401  (fixtures)
+    tile_grid
+from lib.model_vae import VAE
+from lib.train_vae import setup_mnist_dataloader
+from lib.utils import UserError
 
 
 def test_sample_on_grid_shapes_axis_order_and_step_size():
@@ -39,7 +35,7 @@ def test_tile_grid_puts_latent0_right_and_latent1_up():
     assert image[:4, 10:].min() == 1 and image.sum() == 4 * 5
 
 
-def test_get_mu_logvar_covers_every_test_image(fake_data_dir):  # noqa: F811
+def test_get_mu_logvar_covers_every_test_image(fake_data_dir):
     _, test_loader = setup_mnist_dataloader(64, fake_data_dir)
     torch.manual_seed(0)
     model = VAE()
@@ -61,7 +57,7 @@ def test_class_statistics_are_per_class_means():
         assert np.allclose(class_std[k], torch.exp(0.5 * logvars[labels == k]).mean(0).numpy(), atol=1e-6)
 
 
-def test_plot_latent_space_writes_the_figure(fake_data_dir, tmp_path):  # noqa: F811
+def test_plot_latent_space_writes_the_figure(fake_data_dir, tmp_path):
     _, test_loader = setup_mnist_dataloader(64, fake_data_dir)
     torch.manual_seed(0)
     fig = plot_latent_space(VAE().eval(), test_loader, output_dir=str(tmp_path))

@@ -1,71 +1,14 @@
 """MNIST files: decompression, checks with clear errors, and the fast loader against torchvision's.
-
-Also holds ``write_fake_mnist``, the tiny MNIST-format data set the VAE tests train on.
 """
-import gzip
 import os
 
-import numpy as np
 import pytest
 import torch
 
 from lib import mnist
 from lib.mnist import MNIST_FILES, TensorLoader, ensure_mnist, load_mnist_tensors, mnist_loaders, prepare_mnist
 from lib.utils import UserError
-
-
-def _idx_bytes(array):
-    """An idx file of unsigned bytes: magic 0 0 8 ndim, big-endian int32 dimensions, then the data."""
-    array = np.ascontiguousarray(array, dtype=np.uint8)
-    header = bytes([0, 0, 8, array.ndim]) + np.array(array.shape, dtype=">i4").tobytes()
-    return header + array.tobytes()
-
-
-def fake_mnist_arrays(n, seed):
-    """``n`` 28 x 28 digits whose class shows as a bright bar (row 3 + 2 * label) over faint noise."""
-    rng = np.random.RandomState(seed)
-    labels = np.arange(n) % 10
-    rng.shuffle(labels)
-    images = rng.randint(0, 40, size=(n, 28, 28))
-    rows = 3 + 2 * labels
-    images[np.arange(n)[:, None], rows[:, None], np.arange(4, 24)[None, :]] = rng.randint(180, 256, size=(n, 1))
-    return images.astype(np.uint8), labels.astype(np.uint8)
-
-
-def write_fake_mnist(data_dir, n_train=512, n_test=200, gz=False):
-    """Write the four MNIST files (``.gz`` only when ``gz``) into ``<data_dir>/MNIST/raw/``; returns that folder."""
-    raw = os.path.join(str(data_dir), "MNIST", "raw")
-    os.makedirs(raw, exist_ok=True)
-    contents = {}
-    for prefix, n, seed in (("train", n_train, 1), ("t10k", n_test, 2)):
-        images, labels = fake_mnist_arrays(n, seed)
-        contents[prefix + "-images-idx3-ubyte"] = _idx_bytes(images)
-        contents[prefix + "-labels-idx1-ubyte"] = _idx_bytes(labels)
-    for name, data in contents.items():
-        if gz:
-            with gzip.open(os.path.join(raw, name + ".gz"), "wb") as handle:
-                handle.write(data)
-        else:
-            with open(os.path.join(raw, name), "wb") as handle:
-                handle.write(data)
-    return raw
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny models on one thread: on the shared 2-core machine two OpenMP threads, one of them waiting behind
-    another job, made these tests up to 20 times slower (measured)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def fake_data_dir(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("mnist")
-    write_fake_mnist(data_dir)
-    return str(data_dir)
+from tests.fakes import fake_mnist_arrays, write_fake_mnist
 
 
 def test_gz_files_are_decompressed_and_loaded(tmp_path):

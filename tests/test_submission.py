@@ -5,15 +5,12 @@ import re
 import shutil
 import subprocess
 
-import matplotlib
+import matplotlib.image
 import numpy as np
 import pytest
 
-matplotlib.use("Agg")
-import matplotlib.image  # noqa: E402  (after choosing the backend)
-
-from lib import submission  # noqa: E402
-from lib.utils import UserError  # noqa: E402
+from lib import submission
+from lib.utils import UserError
 
 # Final test numbers per KL weight: (reconstruction, KL), per image.
 LOSSES = {1.0: (141.25, 6.5), 30.0: (189.5, 1.25), 0.0: (133.75, 41.5)}

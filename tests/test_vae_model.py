@@ -8,7 +8,6 @@ from torch import nn
 
 from lib.loss_vae import VAELoss, binary_cross_entropy_sum, kl_divergence
 from lib.model_vae import VAE
-from tests.test_mnist_data import one_torch_thread  # noqa: F401  (an autouse fixture)
 
 
 def test_shapes_and_parameter_count():

@@ -14,7 +14,7 @@ import run_vae_training
 from lib import mnist
 from lib.model_vae import VAE
 from lib.utils import run_main, save_torch
-from tests.test_mnist_data import fake_data_dir, one_torch_thread, write_fake_mnist  # noqa: F401  (fixtures)
+from tests.fakes import write_fake_mnist
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -37,7 +37,7 @@ def _script(*argv, **kwargs):
 
 
 @pytest.fixture(scope="module")
-def trained_run(fake_data_dir, tmp_path_factory):  # noqa: F811
+def trained_run(fake_data_dir, tmp_path_factory):
     """A 2-epoch run made by the script, then plotted by the other script."""
     run_dir = str(tmp_path_factory.mktemp("runs") / "run")
     run_vae_training.main(["--data_dir", fake_data_dir, "--output_dir", run_dir, "--epochs", "2", "--quiet"])
@@ -45,7 +45,7 @@ def trained_run(fake_data_dir, tmp_path_factory):  # noqa: F811
     return run_dir
 
 
-def test_scripts_train_resume_and_plot(trained_run, fake_data_dir, tmp_path, capsys):  # noqa: F811
+def test_scripts_train_resume_and_plot(trained_run, fake_data_dir, tmp_path, capsys):
     assert os.path.isfile(os.path.join(trained_run, "latent_space.png"))
     with open(os.path.join(trained_run, "losses.json")) as handle:
         assert json.load(handle)["epochs"] == [1, 2]
@@ -81,7 +81,7 @@ def test_bad_argument_of_the_plot_script(capsys):
         capsys, plot_latent_space, ["--kl_loss_weight", "x"])
 
 
-def test_user_errors_of_the_training_script(capsys, tmp_path, monkeypatch, fake_data_dir, trained_run):  # noqa: F811
+def test_user_errors_of_the_training_script(capsys, tmp_path, monkeypatch, fake_data_dir, trained_run):
     monkeypatch.setattr(mnist, "can_download", lambda timeout=3.0: False)
     base = ["--output_dir", tmp_path / "out", "--quiet"]
     err = _user_error(capsys, run_vae_training, base + ["--data_dir", tmp_path / "empty"])
@@ -125,7 +125,7 @@ def test_user_errors_of_the_training_script(capsys, tmp_path, monkeypatch, fake_
     assert "while training on 512 images in 4 batches per epoch, but the data now gives 20 images" in err
 
 
-def test_user_errors_of_the_plot_script(capsys, tmp_path, trained_run, fake_data_dir):  # noqa: F811
+def test_user_errors_of_the_plot_script(capsys, tmp_path, trained_run, fake_data_dir):
     err = _user_error(capsys, plot_latent_space, ["--kl_loss_weight", "30", "--model_dir", tmp_path / "none"])
     assert "model.pth does not exist; train the model first with `python run_vae_training.py --kl_loss_weight " \
            "30.0 --output_dir {}`".format(tmp_path / "none") in err
@@ -161,7 +161,7 @@ def test_scripts_as_subprocesses_fail_without_traceback(tmp_path):
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT cannot be sent to a child process on Windows")
-def test_ctrl_c_writes_a_checkpoint_and_says_how_to_resume(tmp_path, fake_data_dir, capsys):  # noqa: F811
+def test_ctrl_c_writes_a_checkpoint_and_says_how_to_resume(tmp_path, fake_data_dir, capsys):
     run_dir = str(tmp_path / "run")
     env = dict(os.environ, MPLBACKEND="")
     process = subprocess.Popen([sys.executable, "-u", "run_vae_training.py", "--data_dir", fake_data_dir,

@@ -3,18 +3,14 @@ import json
 import os
 import signal
 
-import matplotlib
 import pytest
 import torch
 from PIL import Image
 
-matplotlib.use("Agg")
-
-from lib.loss_vae import VAELoss  # noqa: E402
-from lib.model_vae import VAE  # noqa: E402
-from lib.train_vae import TrainingInterrupted, evaluate, setup_mnist_dataloader, train_vae  # noqa: E402
-from lib.utils import UserError, load_checkpoint, seed_everything  # noqa: E402
-from tests.test_mnist_data import fake_data_dir, one_torch_thread  # noqa: E402,F401  (fixtures)
+from lib.loss_vae import VAELoss
+from lib.model_vae import VAE
+from lib.train_vae import TrainingInterrupted, evaluate, setup_mnist_dataloader, train_vae
+from lib.utils import UserError, load_checkpoint, seed_everything
 
 LOSS_KEYS = ["kl_loss_weight", "epochs", "train_loss", "test_loss", "test_reconstruction", "test_kl"]
 
@@ -36,14 +32,14 @@ def _same_weights(a, b):
 
 
 @pytest.fixture(scope="module")
-def reference_run(fake_data_dir, tmp_path_factory):  # noqa: F811
+def reference_run(fake_data_dir, tmp_path_factory):
     """3 uninterrupted epochs with images, shared by the tests that compare against it."""
     output_dir = tmp_path_factory.mktemp("reference")
     model, history = _train(fake_data_dir, output_dir, save_images=True)
     return model, history, str(output_dir)
 
 
-def test_short_training_lowers_the_loss_and_writes_the_outputs(reference_run, fake_data_dir):  # noqa: F811
+def test_short_training_lowers_the_loss_and_writes_the_outputs(reference_run, fake_data_dir):
     model, history, output_dir = reference_run
     data = {"test_loader": setup_mnist_dataloader(128, fake_data_dir)[1]}
     assert history["epochs"] == [1, 2, 3]
@@ -64,7 +60,7 @@ def test_short_training_lowers_the_loss_and_writes_the_outputs(reference_run, fa
     assert history["test_loss"][-1] < initial_terms.sum().item() - 50
 
 
-def test_seeded_runs_repeat_and_both_loaders_train_identically(reference_run, fake_data_dir, tmp_path):  # noqa: F811
+def test_seeded_runs_repeat_and_both_loaders_train_identically(reference_run, fake_data_dir, tmp_path):
     model, history, _ = reference_run
     again, again_history = _train(fake_data_dir, tmp_path / "fast")
     assert _same_weights(model, again) and again_history == history
@@ -73,7 +69,7 @@ def test_seeded_runs_repeat_and_both_loaders_train_identically(reference_run, fa
 
 
 @pytest.mark.parametrize("per_sample", [False, True])
-def test_ctrl_c_mid_epoch_then_resume_gives_the_same_weights(reference_run, fake_data_dir, tmp_path,  # noqa: F811
+def test_ctrl_c_mid_epoch_then_resume_gives_the_same_weights(reference_run, fake_data_dir, tmp_path,
                                                              per_sample):
     model, history, _ = reference_run
 
@@ -91,7 +87,7 @@ def test_ctrl_c_mid_epoch_then_resume_gives_the_same_weights(reference_run, fake
     assert _same_weights(model, resumed) and resumed_history == history
 
 
-def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(fake_data_dir, tmp_path):  # noqa: F811
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(fake_data_dir, tmp_path):
     def poison(model, epoch, step):
         if (epoch, step) == (2, 1):
             model.fc4.bias.data.fill_(float("nan"))
@@ -103,6 +99,6 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(fake_data_dir, tmp_pa
     assert not os.path.exists(tmp_path / "model.pth")
 
 
-def test_kl_weight_zero_runs(fake_data_dir, tmp_path):  # noqa: F811
+def test_kl_weight_zero_runs(fake_data_dir, tmp_path):
     _, history = _train(fake_data_dir, tmp_path, epochs=1, kl_loss_weight=0.0)
     assert history["test_loss"] == history["test_reconstruction"] and history["kl_loss_weight"] == 0.0
