@@ -16,8 +16,8 @@ from torch import nn
 
 from lib.flowers import FlowersInMemory, flowers_image_folder, per_image_loader, per_image_transform
 from lib.model_gan import Discriminator, Generator, weights_init
-from lib.utils import StopRequest, UserError, load_checkpoint, pick_device, save_figure, save_image_grid, \
-    save_text, save_torch, seed_everything
+from lib.utils import StopRequest, UserError, keep_freed_memory, load_checkpoint, pick_device, save_figure, \
+    save_image_grid, save_text, save_torch, seed_everything
 
 NUM_FIXED_NOISE = 1024  # fixed latent vectors saved with a run; the first SAMPLE_GRID are drawn in the grids
 SAMPLE_GRID = 64
@@ -195,6 +195,7 @@ def train_gan(args, run_dir=None, checkpoint=None, log=print):
     epoch trained in this call), ``generator``, ``discriminator``, ``iteration``, ``epoch``.
     """
     device = pick_device(args.device)
+    keep_freed_memory()
     if args.image_size != IMAGE_SIZE:
         raise UserError("the networks are built for {0}x{0} images, so --image_size must be {0}".format(IMAGE_SIZE))
     seed_everything(args.seed)

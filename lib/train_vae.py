@@ -15,8 +15,8 @@ from tqdm import tqdm
 
 from lib.loss_vae import VAELoss
 from lib.mnist import mnist_loaders
-from lib.utils import StopRequest, UserError, prepare_output_dir, save_figure, save_image_grid, save_text, \
-    save_torch
+from lib.utils import StopRequest, UserError, keep_freed_memory, prepare_output_dir, save_figure, save_image_grid, \
+    save_text, save_torch
 
 CHECKPOINT_NAME = "checkpoint.pth"
 MODEL_NAME = "model.pth"
@@ -146,6 +146,7 @@ def train_vae(model, train_loader, test_loader, num_epochs=15, lr=1e-3, kl_loss_
         reconstruction + kl_loss_weight * test KL, with z = mu).
     """
     device = torch.device(device)
+    keep_freed_memory()
     prepare_output_dir(output_dir)
     paths = {name: os.path.join(output_dir, name) for name in (CHECKPOINT_NAME, MODEL_NAME, LOSSES_NAME)}
     model.to(device)

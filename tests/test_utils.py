@@ -2,14 +2,15 @@
 import argparse
 import inspect
 import os
+import platform
 import stat
 
 import pytest
 import torch
 from torch import nn
 
-from lib.utils import UserError, atomic_path, load_checkpoint, load_state_dict_checked, non_negative_float, \
-    pick_device, positive_float, positive_int, prepare_output_dir, run_main, save_text, save_torch
+from lib.utils import UserError, atomic_path, keep_freed_memory, load_checkpoint, load_state_dict_checked, \
+    non_negative_float, pick_device, positive_float, positive_int, prepare_output_dir, run_main, save_text, save_torch
 
 
 @pytest.mark.parametrize("parse, text", [(positive_int, "0"), (positive_int, "-3"), (positive_int, "ten"),
@@ -119,3 +120,21 @@ def test_load_checkpoint_maps_a_gpu_checkpoint_to_the_cpu(tmp_path):
             torch.load(gpu_file)
     loaded = load_checkpoint(gpu_file, "")
     assert loaded["w"].device.type == "cpu" and torch.equal(loaded["w"], torch.arange(3.0))
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="a glibc setting")
+def test_keep_freed_memory_stops_page_faults_for_repeated_large_tensors():
+    import resource  # POSIX only
+
+    def page_faults():
+        return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+    def allocate_and_free_16_mib_20_times():
+        before = page_faults()
+        for _ in range(20):
+            torch.empty(4 << 20).fill_(1.0)  # 4 Mi float32
+        return page_faults() - before
+
+    assert keep_freed_memory()
+    allocate_and_free_16_mib_20_times()  # the first one grows the heap
+    assert allocate_and_free_16_mib_20_times() < 400  # glibc's default: 4096 fresh pages each, about 80,000
