@@ -634,7 +634,12 @@ def temperature_answers(run):
     text = ["The latent vectors are drawn from N(0, T·I) with the same seed for every temperature T, so the "
             "figures show the same directions in latent space, scaled by √T. T = 1 is the distribution the "
             "generator was trained on; T < 1 shrinks the codes towards the centre of the prior, T > 1 pushes them "
-            "beyond what training saw. Lower temperatures usually trade variety for cleaner, more typical images."]
+            "beyond what training saw. Lower temperatures usually trade variety for cleaner, more typical images.",
+            "These grids are drawn in eval mode, with the batch-norm statistics collected during training. With the "
+            "statistics of the batch itself, as in training and in samples_final.png, the temperature would have "
+            "no effect: the first layer is linear without bias, so scaling every z by √T scales its outputs by √T, "
+            "and the first batch norm divides that out again (tests/test_gan_training.py checks both). Eval-mode "
+            "images look somewhat paler than samples_final.png."]
     if len(stats) >= 2:
         parts = ["T = {:g}: variety {:.3f}, edge detail {:.3f}".format(t, s[1], s[0]) for t, s in stats]
         low, high = stats[0], stats[-1]

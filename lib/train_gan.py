@@ -397,7 +397,8 @@ def find_newest_generator(output_dir="results_gan"):
 def load_generator(path, ngf=32, nz=64, device="cpu"):
     """A Generator in eval mode from a plain state dict (generator.pth, the course's file) or a checkpoint.pth.
 
-    Eval mode uses the batch-norm running statistics, so an image depends on its own z only.
+    Eval mode uses the batch-norm running statistics, so an image depends on its own z only, and the temperature
+    matters: with batch statistics the first batch norm would divide out any common scale of z.
     """
     state = load_checkpoint(path, "pass a generator.pth or checkpoint.pth written by run_gan_training.py, or "
                                   "the course's gan_model_g_2500_epochs.pth, to --checkpoint")

@@ -19,7 +19,7 @@ import run_gan_training
 from lib.flowers import FlowersInMemory
 from lib.model_gan import Discriminator, Generator, weights_init
 from lib.train_gan import build_models, build_optimizers, discriminator_step, generator_step, interpolate_latents, \
-    latent_vectors, sample_images, update_discriminator, update_generator
+    latent_vectors, load_generator, sample_images, update_discriminator, update_generator
 from lib.utils import load_checkpoint, run_main, seed_everything
 from tests.fakes import make_flower_folder
 
@@ -118,6 +118,29 @@ def test_latent_vectors_have_variance_temperature():
     walk = interpolate_latents(z[0], z[1], 5)
     assert walk.shape == (5, 64, 1, 1) and torch.equal(walk[0], z[0]) and torch.allclose(walk[-1], z[1])
     assert torch.allclose(walk[2], (z[0] + z[1]) / 2)
+
+
+def test_temperature_needs_eval_mode(tmp_path):
+    """Why generate_gan_images.py samples in eval mode: with batch statistics a common scale of z cancels."""
+    seed_everything(0)
+    generator = Generator(8, 3, 16)
+    generator.apply(weights_init)
+    generator.layers[1].running_var.fill_(2.0)  # stand-ins for statistics collected in training
+    generator.layers[1].running_mean.normal_(0, 0.3)
+    z = latent_vectors(32, 16, temperature=1.0, seed=3)
+    cold = z * 0.5 ** 0.5  # temperature 0.5
+
+    def relative_change(mode):  # largest pixel change from T = 1 to T = 0.5, relative to the largest pixel
+        generator.train(mode == "train")
+        with torch.no_grad():
+            warm_images, cold_images = generator(z), generator(cold)
+        return ((warm_images - cold_images).abs().max() / warm_images.abs().max()).item()
+
+    assert relative_change("train") < 1e-3
+    assert relative_change("eval") > 0.02  # measured 0.05 here, 20 times the train-mode bound
+    path = str(tmp_path / "generator.pth")
+    torch.save(generator.state_dict(), path)
+    assert not load_generator(path, ngf=8, nz=16).training  # what generate_gan_images.py draws with
 
 
 # ----------------------------------------------------------------------------------------------------------------
