@@ -105,6 +105,10 @@ def main(argv=None):
     save_text(json.dumps({"setting": header, "rows": rows, "curves": curves}, indent=1),
               os.path.join(args.output_dir, "benchmark.json"))
     print("table and loss curves written to {}".format(args.output_dir))
+    if args.show:
+        from lib.utils import show_images
+        show_images([os.path.join(args.output_dir, "{}_loss_curves.png".format(model))
+                     for model, epochs in (("gan", args.gan_epochs), ("vae", args.vae_epochs)) if epochs])
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ def main(argv=None):
     configure_matplotlib(args.show)
     from lib.train_gan import find_newest_generator, interpolate_latents, latent_vectors, load_generator, \
         run_settings
-    from lib.utils import pick_device, save_image_grid
+    from lib.utils import pick_device, save_image_grid, show_images
     import torch
 
     device = pick_device(args.device)
@@ -61,11 +61,7 @@ def main(argv=None):
         print("wrote {} ({} images from {}, temperature {:g})".format(
             output, images.shape[0], path, args.temperature))
     if args.show:
-        import matplotlib.pyplot as plt
-        import matplotlib.image as mpimg
-        plt.imshow(mpimg.imread(output))
-        plt.axis("off")
-        plt.show()
+        show_images([output])
 
 
 if __name__ == "__main__":

@@ -110,12 +110,8 @@ def main(argv=None):
           .format(len(trained), time.time() - started, sum(trained) / max(len(trained), 1), result["epoch"],
                   result["iteration"], run_dir))
     if args.show:
-        import matplotlib.pyplot as plt
-        import matplotlib.image as mpimg
-        plt.figure()
-        plt.imshow(mpimg.imread(os.path.join(run_dir, "samples_final.png")))
-        plt.axis("off")
-        plt.show()
+        from lib.utils import show_images
+        show_images([os.path.join(run_dir, "samples_final.png"), os.path.join(run_dir, "losses.png")])
 
 
 if __name__ == "__main__":

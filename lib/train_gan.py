@@ -16,8 +16,8 @@ from torch import nn
 
 from lib.flowers import FlowersInMemory, flowers_image_folder, per_image_loader, per_image_transform
 from lib.model_gan import Discriminator, Generator, weights_init
-from lib.utils import StopRequest, UserError, keep_freed_memory, load_checkpoint, pick_device, save_figure, \
-    save_image_grid, save_text, save_torch, seed_everything
+from lib.utils import StopRequest, UserError, keep_freed_memory, load_checkpoint, load_state_dict_checked, \
+    pick_device, save_figure, save_image_grid, save_text, save_torch, seed_everything
 
 NUM_FIXED_NOISE = 1024  # fixed latent vectors saved with a run; the first SAMPLE_GRID are drawn in the grids
 SAMPLE_GRID = 64
@@ -404,7 +404,6 @@ def load_generator(path, ngf=32, nz=64, device="cpu"):
                                   "the course's gan_model_g_2500_epochs.pth, to --checkpoint")
     if isinstance(state, dict) and "generator" in state and isinstance(state["generator"], dict):
         state = state["generator"]  # a resumable checkpoint.pth
-    from lib.utils import load_state_dict_checked
     generator = Generator(ngf, 3, nz)
     load_state_dict_checked(generator, state, path)
     return generator.to(device).eval()

@@ -91,6 +91,18 @@ def configure_matplotlib(show=False):
         matplotlib.use("Agg")
 
 
+def show_images(paths):
+    """Open the PNG files ``paths`` in windows (for --show; the files are already written) and wait for them."""
+    import matplotlib.image as mpimg
+    import matplotlib.pyplot as plt
+    for path in paths:
+        plt.figure()
+        plt.imshow(mpimg.imread(path))
+        plt.axis("off")
+        plt.title(os.path.basename(path))
+    plt.show()
+
+
 def pick_device(name="auto"):
     """Turn 'auto', 'cpu', 'cuda' or 'cuda:N' into a ``torch.device``; refuse CUDA on a machine without it."""
     import torch

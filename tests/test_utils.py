@@ -5,6 +5,7 @@ import os
 import platform
 import stat
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -138,3 +139,19 @@ def test_keep_freed_memory_stops_page_faults_for_repeated_large_tensors():
     assert keep_freed_memory()
     allocate_and_free_16_mib_20_times()  # the first one grows the heap
     assert allocate_and_free_16_mib_20_times() < 400  # glibc's default: 4096 fresh pages each, about 80,000
+
+
+def test_show_images_opens_one_titled_window_per_file(tmp_path):
+    import warnings
+    import matplotlib.pyplot as plt
+    from lib.utils import show_images
+    paths = [str(tmp_path / "a.png"), str(tmp_path / "b.png")]
+    for path in paths:
+        plt.imsave(path, np.zeros((4, 6, 3)))
+    plt.close("all")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Agg says it cannot show windows
+        show_images(paths)
+    titles = [plt.figure(number).axes[0].get_title() for number in plt.get_fignums()]
+    plt.close("all")
+    assert titles == ["a.png", "b.png"]
