@@ -102,6 +102,7 @@ def test_load_state_dict_checked_names_the_shapes():
     assert torch.equal(other.weight, small.weight)
 
 
+@pytest.mark.filterwarnings("ignore:You are using `torch.load`:FutureWarning")  # torch 2.4-2.5: plain load warns
 def test_load_checkpoint_maps_a_gpu_checkpoint_to_the_cpu(tmp_path):
     """A file saved on a GPU names 'cuda:0' as its tensors' location; rewrite a CPU save into one, then load it."""
     import zipfile

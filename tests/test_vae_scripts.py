@@ -13,7 +13,7 @@ import plot_latent_space
 import run_vae_training
 from lib import mnist
 from lib.model_vae import VAE
-from lib.utils import run_main, save_torch
+from lib.utils import load_checkpoint, run_main, save_torch
 from tests.fakes import write_fake_mnist
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -58,8 +58,8 @@ def test_scripts_train_resume_and_plot(trained_run, fake_data_dir, tmp_path, cap
     run_vae_training.main(["--data_dir", fake_data_dir, "--output_dir", straight, "--epochs", "3", "--quiet"])
     out = capsys.readouterr().out
     assert "epoch 1/3: train loss" in out and "test loss" in out and "wrote {}".format(straight) in out
-    resumed_weights = torch.load(os.path.join(trained_run, "model.pth"))
-    straight_weights = torch.load(os.path.join(straight, "model.pth"))
+    resumed_weights = load_checkpoint(os.path.join(trained_run, "model.pth"), "")
+    straight_weights = load_checkpoint(os.path.join(straight, "model.pth"), "")
     assert all(torch.equal(resumed_weights[k], straight_weights[k]) for k in straight_weights)
     with open(os.path.join(trained_run, "losses.json")) as a, open(os.path.join(straight, "losses.json")) as b:
         assert json.load(a) == json.load(b)
@@ -176,7 +176,7 @@ def test_ctrl_c_writes_a_checkpoint_and_says_how_to_resume(tmp_path, fake_data_d
     assert "holds that state; resume with `python run_vae_training.py --resume {}`".format(run_dir) in err
     assert os.path.isfile(os.path.join(run_dir, "checkpoint.pth")) and not os.path.exists(
         os.path.join(run_dir, "model.pth"))
-    checkpoint = torch.load(os.path.join(run_dir, "checkpoint.pth"))
+    checkpoint = load_checkpoint(os.path.join(run_dir, "checkpoint.pth"), "")
     run_vae_training.main(["--resume", run_dir, "--epochs", str(checkpoint["epoch"] + 1), "--quiet",
                            "--data_dir", fake_data_dir])
     assert os.path.isfile(os.path.join(run_dir, "model.pth"))
