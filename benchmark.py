@@ -19,7 +19,9 @@ def build_parser():
                         help="GAN epochs per loop (7 updates each; 0 skips the GAN)")
     parser.add_argument("--vae_epochs", type=non_negative_int, default=3,
                         help="VAE epochs per loop (469 updates and a test pass each; 0 skips the VAE)")
-    parser.add_argument("--no_bf16", action="store_true", help="leave out the GAN loop with bfloat16 autocast")
+    parser.add_argument("--no_bf16", action="store_true",
+                        help="leave out the GAN loop with bfloat16 autocast (left out anyway where the device has "
+                             "no bfloat16 arithmetic in hardware)")
     parser.add_argument("--threads", type=positive_int, default=None,
                         help="CPU threads for torch in every loop (default: torch's own choice)")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed of every loop")
@@ -47,7 +49,7 @@ def plot_curves(curves, keys, title, path):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    from lib.utils import configure_matplotlib, pick_device, prepare_output_dir
+    from lib.utils import configure_matplotlib, has_fast_bfloat16, pick_device, prepare_output_dir
     configure_matplotlib(args.show)
     device = pick_device(args.device)
     prepare_output_dir(args.output_dir)
@@ -77,7 +79,10 @@ def main(argv=None):
         gan_args = parse_training_args(common)
         loops.append(("gan", "tutorial", args.gan_epochs, lambda: benchmark.gan_tutorial(gan_args)))
         loops.append(("gan", "project float32", args.gan_epochs, lambda: benchmark.gan_project(gan_args)))
-        if not args.no_bf16:
+        if not args.no_bf16 and not has_fast_bfloat16(device):
+            print("no bfloat16 row: this {} has no bfloat16 arithmetic in hardware".format(
+                "GPU" if device.type == "cuda" else "CPU"))
+        elif not args.no_bf16:
             bf16_args = parse_training_args(common + ["--bf16"])
             loops.append(("gan", "project bfloat16 autocast", args.gan_epochs,
                           lambda: benchmark.gan_project(bf16_args)))

@@ -70,8 +70,8 @@ def parse_training_args(argv=None):
 def main(argv=None):
     args = parse_training_args(argv)
     configure_matplotlib(args.show)
-    from lib.train_gan import load_run_checkpoint, run_name, train_gan
-    from lib.utils import UserError
+    from lib.train_gan import check_settings, load_run_checkpoint, run_name, train_gan
+    from lib.utils import UserError, pick_device
 
     checkpoint = None
     if args.resume is not None:
@@ -89,6 +89,8 @@ def main(argv=None):
         if checkpoint["epoch"] >= args.epochs:
             raise UserError("the run in {} has already trained all {} epochs; pass a larger --epochs to train "
                             "it further".format(run_dir, args.epochs))
+    check_settings(args, pick_device(args.device))  # before any folder is made
+    if checkpoint is not None:
         prepare_output_dir(run_dir, "--resume")
     else:
         prepare_output_dir(args.output_dir)

@@ -16,8 +16,8 @@ from torch import nn
 
 from lib.flowers import FlowersInMemory, flowers_image_folder, per_image_loader, per_image_transform
 from lib.model_gan import Discriminator, Generator, weights_init
-from lib.utils import StopRequest, UserError, keep_freed_memory, load_checkpoint, load_state_dict_checked, \
-    pick_device, save_figure, save_image_grid, save_text, save_torch, seed_everything
+from lib.utils import StopRequest, UserError, has_fast_bfloat16, keep_freed_memory, load_checkpoint, \
+    load_state_dict_checked, pick_device, save_figure, save_image_grid, save_text, save_torch, seed_everything
 
 NUM_FIXED_NOISE = 1024  # fixed latent vectors saved with a run; the first SAMPLE_GRID are drawn in the grids
 SAMPLE_GRID = 64
@@ -175,6 +175,17 @@ def run_name(args):
     return candidate
 
 
+def check_settings(args, device):
+    """Refuse, with a :class:`UserError`, settings these networks or this ``device`` cannot train with."""
+    if args.image_size != IMAGE_SIZE:
+        raise UserError("the networks are built for {0}x{0} images, so --image_size must be {0}".format(IMAGE_SIZE))
+    if args.bf16 and not has_fast_bfloat16(device):
+        if device.type == "cuda":
+            raise UserError("--bf16 was asked for but this GPU has no bfloat16 support; leave --bf16 out")
+        raise UserError("--bf16 was asked for but this CPU has no bfloat16 arithmetic in hardware (it needs "
+                        "AVX-512), where bfloat16 runs about 17 times slower than float32; leave --bf16 out")
+
+
 class NonFiniteLoss(Exception):
     """A loss (or D's output) became NaN or infinite."""
 
@@ -195,9 +206,8 @@ def train_gan(args, run_dir=None, checkpoint=None, log=print):
     epoch trained in this call), ``generator``, ``discriminator``, ``iteration``, ``epoch``.
     """
     device = pick_device(args.device)
+    check_settings(args, device)
     keep_freed_memory()
-    if args.image_size != IMAGE_SIZE:
-        raise UserError("the networks are built for {0}x{0} images, so --image_size must be {0}".format(IMAGE_SIZE))
     seed_everything(args.seed)
     channels_last = getattr(args, "channels_last", False)
     generator, discriminator = build_models(args.nz, args.ngf, args.ndf, device, channels_last)

@@ -124,6 +124,22 @@ def pick_device(name="auto"):
     return device
 
 
+def has_fast_bfloat16(device):
+    """Whether ``device`` (a ``torch.device``) has bfloat16 arithmetic in hardware.
+
+    True for a CUDA GPU that supports bfloat16 and for a CPU where oneDNN has bfloat16 kernels (AVX-512 and
+    newer). Elsewhere bfloat16 falls back to reference code: a GAN update took 17 times longer than in float32 on
+    an AVX2 EPYC (measured).
+    """
+    import torch
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # a build without oneDNN
+        return False
+
+
 def keep_freed_memory():
     """Let this process reuse the memory it frees instead of handing it back to the operating system (glibc only).
 

@@ -9,7 +9,13 @@ from tests.fakes import make_flower_folder
 from tests.fakes import write_fake_mnist
 
 
-def test_benchmark_writes_a_consistent_table_and_both_curves(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("fast_bfloat16", [True, False])
+def test_benchmark_writes_a_consistent_table_and_both_curves(tmp_path, monkeypatch, capsys, fast_bfloat16):
+    # as on a CPU with and without bfloat16 hardware: the bfloat16 row runs only where it is fast
+    import lib.train_gan
+    import lib.utils
+    for module in (lib.utils, lib.train_gan):
+        monkeypatch.setattr(module, "has_fast_bfloat16", lambda device: fast_bfloat16)
     monkeypatch.setenv("FLOWERS_ROOT", make_flower_folder(tmp_path / "flowers", count=6))
     write_fake_mnist(tmp_path / "mnist", n_train=300, n_test=100)
     monkeypatch.setenv("MNIST_ROOT", str(tmp_path / "mnist"))
@@ -19,7 +25,7 @@ def test_benchmark_writes_a_consistent_table_and_both_curves(tmp_path, monkeypat
     result = json.loads((out / "benchmark.json").read_text())
     rows = result["rows"]
     assert [(row["model"], row["loop"]) for row in rows] == [
-        ("gan", "tutorial"), ("gan", "project float32"), ("gan", "project bfloat16 autocast"),
+        ("gan", "tutorial"), ("gan", "project float32")] + [("gan", "project bfloat16 autocast")] * fast_bfloat16 + [
         ("vae", "tutorial"), ("vae", "project")]
     for row in rows:
         tutorial = next(r for r in rows if r["model"] == row["model"] and r["loop"] == "tutorial")
@@ -34,7 +40,9 @@ def test_benchmark_writes_a_consistent_table_and_both_curves(tmp_path, monkeypat
     row = rows[1]
     assert "| gan | project float32 | 2 | {:.3f} | {:.2f}x |".format(row["seconds_per_epoch"], row["speedup"]) in table
     assert os.path.getsize(str(out / "gan_loss_curves.png")) > 0 and os.path.getsize(str(out / "vae_loss_curves.png"))
-    assert "written to" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "written to" in out
+    assert ("no bfloat16 row: this CPU has no bfloat16 arithmetic in hardware" in out) != fast_bfloat16
 
 
 def test_benchmark_refuses_a_negative_epoch_count(capsys):

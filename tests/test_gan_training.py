@@ -281,6 +281,14 @@ def test_training_arguments(capsys, tmp_path, flowers, argv, message):
     assert message in user_error(capsys, run_gan_training.main, base + argv)
 
 
+def test_bf16_without_bfloat16_hardware_is_refused_before_any_folder_is_made(capsys, tmp_path, flowers, monkeypatch):
+    monkeypatch.setattr(train_gan_module, "has_fast_bfloat16", lambda device: False)
+    err = user_error(capsys, run_gan_training.main, ["--data_dir", flowers, "--output_dir", str(tmp_path / "out"),
+                                                     "--device", "cpu", "--bf16", "--quiet"])
+    assert "this CPU has no bfloat16 arithmetic in hardware" in err and "leave --bf16 out" in err
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
 def test_cuda_without_cuda(capsys):
     assert "sees no CUDA GPU" in user_error(capsys, run_gan_training.main, ["--device", "cuda"])

@@ -10,8 +10,9 @@ import pytest
 import torch
 from torch import nn
 
-from lib.utils import UserError, atomic_path, keep_freed_memory, load_checkpoint, load_state_dict_checked, \
-    non_negative_float, pick_device, positive_float, positive_int, prepare_output_dir, run_main, save_text, save_torch
+from lib.utils import UserError, atomic_path, has_fast_bfloat16, keep_freed_memory, load_checkpoint, \
+    load_state_dict_checked, non_negative_float, pick_device, positive_float, positive_int, prepare_output_dir, \
+    run_main, save_text, save_torch
 
 
 @pytest.mark.parametrize("parse, text", [(positive_int, "0"), (positive_int, "-3"), (positive_int, "ten"),
@@ -43,6 +44,14 @@ def test_pick_device():
     if not torch.cuda.is_available():
         with pytest.raises(UserError, match="--device cpu"):
             pick_device("cuda")
+
+
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="x86 capability names")
+def test_has_fast_bfloat16_agrees_with_the_cpu():
+    # oneDNN computes bfloat16 natively from AVX-512 on; below that only some AVX2 chips (AVX2-VNNI-2) do
+    capability = torch.backends.cpu.get_cpu_capability()
+    fast = has_fast_bfloat16(torch.device("cpu"))
+    assert fast if capability.startswith("AVX512") else (not fast or capability == "AVX2")
 
 
 def test_prepare_output_dir(tmp_path):
