@@ -32,7 +32,8 @@ def build_parser():
     parser.add_argument("--beta2", type=positive_float, default=0.999, help="Adam beta2")
     parser.add_argument("--bf16", action="store_true",
                         help="bfloat16 autocast for the forward passes (faster on CPUs with AVX-512 BF16 and on "
-                             "GPUs; weights, optimizer and losses stay float32)")
+                             "GPUs, refused where the hardware has no bfloat16 arithmetic; weights, optimizer and "
+                             "losses stay float32)")
     parser.add_argument("--channels_last", choices=("auto", "yes", "no"), default="auto",
                         help="channels-last memory format (auto: on the CPU, where it is faster)")
     parser.add_argument("--compile", action="store_true", help="torch.compile the two networks (opt-in)")
