@@ -10,7 +10,7 @@ import json
 import os
 import statistics
 
-from lib.utils import add_common_arguments, non_negative_int, positive_int, run_main
+from lib.utils import add_common_arguments, non_negative_int, positive_int, run_main, seed
 
 
 def build_parser():
@@ -24,7 +24,7 @@ def build_parser():
                              "no bfloat16 arithmetic in hardware)")
     parser.add_argument("--threads", type=positive_int, default=None,
                         help="CPU threads for torch in every loop (default: torch's own choice)")
-    parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed of every loop")
+    parser.add_argument("--seed", type=seed, default=0, help="random seed of every loop")
     parser.add_argument("--output_dir", default="results_benchmark", help="folder for the table and the curves")
     add_common_arguments(parser)
     return parser

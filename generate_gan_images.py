@@ -7,21 +7,24 @@ generator.pth or checkpoint.pth of a run, and on the course's gan_model_g_2500_e
 import argparse
 import os
 
-from lib.utils import add_common_arguments, configure_matplotlib, non_negative_int, positive_float, positive_int, \
-    prepare_output_dir, run_main
+from lib.utils import add_common_arguments, configure_matplotlib, positive_float, positive_int, \
+    prepare_output_file, run_main, seed
+
+MAX_IMAGES = 4096  # one grid; 4096 images need about 1 GB of activations in the generator
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--checkpoint", default=None,
-                        help="generator.pth, checkpoint.pth or the course's generator file (default: the newest "
-                             "run's generator.pth under --results_dir)")
+                        help="generator.pth, checkpoint.pth, a run folder holding them, or the course's generator "
+                             "file (default: the newest run's generator.pth under --results_dir)")
     parser.add_argument("--results_dir", default="results_gan", help="where to look for the newest run")
     parser.add_argument("--temperature", type=positive_float, default=1.0,
                         help="variance T of the latent normal distribution (> 0; default 1)")
-    parser.add_argument("--num_images", type=positive_int, default=64, help="images in the grid")
+    parser.add_argument("--num_images", type=positive_int, default=64,
+                        help="images in the grid (at most {})".format(MAX_IMAGES))
     parser.add_argument("--nrow", type=positive_int, default=8, help="images per grid row")
-    parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of the latent draws")
+    parser.add_argument("--seed", type=seed, default=0, help="seed of the latent draws")
     parser.add_argument("--ngf", type=positive_int, default=None,
                         help="generator width the checkpoint was trained with (default: the run's, else 32)")
     parser.add_argument("--nz", type=positive_int, default=None,
@@ -33,6 +36,11 @@ def main(argv=None):
                         help="PNG to write (default: <results_dir>/generated.png, or interpolation.png)")
     add_common_arguments(parser)
     args = parser.parse_args(argv)
+    if args.num_images > MAX_IMAGES:
+        parser.error("argument --num_images: {} is more than the {} images one grid may hold".format(
+            args.num_images, MAX_IMAGES))
+    if args.interpolate is not None and not 2 <= args.interpolate <= MAX_IMAGES:
+        parser.error("argument --interpolate: a walk needs from 2 to {} steps".format(MAX_IMAGES))
     configure_matplotlib(args.show)
     from lib.train_gan import find_newest_generator, interpolate_latents, latent_vectors, load_generator, \
         run_settings
@@ -41,12 +49,14 @@ def main(argv=None):
 
     device = pick_device(args.device)
     path = args.checkpoint if args.checkpoint is not None else find_newest_generator(args.results_dir)
+    if os.path.isdir(path):  # a run folder: its generator
+        path = os.path.join(path, "generator.pth")
     settings = run_settings(path)  # a run's own model size, unless the flags say otherwise
     ngf = args.ngf if args.ngf is not None else settings.get("ngf", 32)
     nz = args.nz if args.nz is not None else settings.get("nz", 64)
     output = args.output or os.path.join(args.results_dir,
                                          "interpolation.png" if args.interpolate else "generated.png")
-    prepare_output_dir(os.path.dirname(os.path.abspath(output)), "--output")
+    prepare_output_file(output, "--output")
     generator = load_generator(path, ngf, nz, device)
 
     if args.interpolate:

@@ -13,7 +13,9 @@ def build_parser():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--results_root", default=".",
                         help="folder holding results_distributions/, results_kl{W}/ and results_gan/ (default .)")
-    parser.add_argument("--output", default="submission.pdf", help="PDF to write (default submission.pdf)")
+    parser.add_argument("--output", default=None,
+                        help="PDF to write (default: submission.pdf in --results_root, so a quick run's results "
+                             "never replace the full run's PDF)")
     parser.add_argument("--names", default="", help="the team's names for the title page, e.g. \"A. B, C. D\"")
     parser.add_argument("--date", default=None, help="date on the title page (default: today, YYYY-MM-DD)")
     parser.add_argument("--quick", action="store_true", help="mark every page as a quick smoke run")
@@ -32,9 +34,14 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     configure_matplotlib(False)
     from lib.submission import build_submission
-    from lib.utils import save_text
+    from lib.utils import prepare_output_file, save_text
 
-    result = build_submission(args.results_root, args.output, names=args.names, date=args.date, quick=args.quick,
+    output = os.path.join(args.results_root, "submission.pdf")  # written only once the results were found
+    if args.output is not None:
+        output = prepare_output_file(args.output, "--output")
+    if args.text_output:
+        prepare_output_file(args.text_output, "--text_output")
+    result = build_submission(args.results_root, output, names=args.names, date=args.date, quick=args.quick,
                               reference_dir=args.reference_dir, gan_run=args.gan_run,
                               allow_missing=args.allow_missing)
     if args.text_output:

@@ -22,7 +22,8 @@ def plot(argv):
     parser.add_argument("--model_dir", default=None, help="run folder holding model.pth (default results_kl{W})")
     parser.add_argument("--output_dir", default=None, help="where latent_space.png goes (default: --model_dir)")
     parser.add_argument("--data_dir", default=None, help="folder holding MNIST/raw/ (default: $MNIST_ROOT, else data)")
-    parser.add_argument("--hidden_size", type=positive_int, default=100, help="hidden units of the trained model")
+    parser.add_argument("--hidden_size", type=positive_int, default=None,
+                        help="hidden units of the trained model (default: read from model.pth)")
     parser.add_argument("--latent_size", type=positive_int, default=2,
                         help="latent dimensions of the trained model (the grid plot needs 2)")
     add_common_arguments(parser)
@@ -52,8 +53,10 @@ def plot(argv):
         raise UserError("the latent-space plot needs a 2-dimensional latent space, but the model in {} has {} "
                         "latent dimensions; train one with --latent_size 2 (the default)".format(
                             model_path, mu_weight.shape[0]))
+    hidden_weight = state_dict.get("fc1.weight") if isinstance(state_dict, dict) else None  # (hidden, pixels)
+    hidden_size = args.hidden_size or (hidden_weight.shape[0] if hasattr(hidden_weight, "shape") else 100)
     device = pick_device(args.device)
-    model = load_state_dict_checked(VAE(hidden_size=args.hidden_size, latent_size=args.latent_size), state_dict,
+    model = load_state_dict_checked(VAE(hidden_size=hidden_size, latent_size=args.latent_size), state_dict,
                                     model_path)
     output_dir = prepare_output_dir(args.output_dir or model_dir)
     _, test_loader = setup_mnist_dataloader(data_dir=args.data_dir, device=device)

@@ -8,7 +8,7 @@ import argparse
 import os
 
 from lib.data_setup import FLOWERS_DIRNAME, link_flowers
-from lib.utils import UserError, run_main
+from lib.utils import UserError, prepare_output_dir, run_main
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 
@@ -28,10 +28,14 @@ def main(argv=None):
     if not os.path.isdir(args.source):
         raise UserError("the data source folder {} does not exist; pass the folder that holds MNIST/ and {}/ "
                         "with --source".format(args.source, FLOWERS_DIRNAME))
+    prepare_output_dir(os.path.join(args.data_dir, "MNIST", "raw"), "--data_dir")
+    prepare_output_dir(args.flowers_dir, "--flowers_dir")
     prepare_mnist(os.path.join(args.source, "MNIST", "raw"), args.data_dir)
     print("MNIST ready in {}".format(os.path.join(args.data_dir, "MNIST", "raw")))
     added = link_flowers(os.path.join(args.source, FLOWERS_DIRNAME), args.flowers_dir, copy=args.copy)
-    print("flowers ready in {}{}".format(args.flowers_dir, " (added {})".format(", ".join(added)) if added else ""))
+    print("flowers ready in {}{}".format(args.flowers_dir, " (added {})".format(", ".join(added)) if added else
+                                         " (already there, kept as they are: delete them to copy afresh)"
+                                         if args.copy else ""))
 
 
 if __name__ == "__main__":

@@ -184,7 +184,7 @@ if "%NEED%"=="0" if %EPOCHS_DONE% GEQ %VAE_EPOCHS% (
     echo reusing %DIR%
     goto vae_latent
 )
-%PYTHON% run_vae_training.py --kl_loss_weight %1 --epochs %VAE_EPOCHS% --output_dir "%DIR%" --quiet
+%PYTHON% run_vae_training.py --kl_loss_weight %1 --epochs %VAE_EPOCHS% --output_dir "%DIR%" --overwrite --quiet
 if errorlevel 1 exit /b 1
 set "TRAINED=1"
 :vae_latent

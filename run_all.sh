@@ -98,7 +98,7 @@ for W in $KL_WEIGHTS; do
     if have "$DIR/model.pth" "$DIR/losses.json" && [ "$(vae_epochs "$DIR")" -ge "$VAE_EPOCHS" ]; then
         reuse "$DIR"
     else
-        "$PYTHON" run_vae_training.py --kl_loss_weight "$W" --epochs "$VAE_EPOCHS" --output_dir "$DIR" --quiet
+        "$PYTHON" run_vae_training.py --kl_loss_weight "$W" --epochs "$VAE_EPOCHS" --output_dir "$DIR" --overwrite --quiet
         TRAINED=1
     fi
     step "part 3: latent space, KL weight $W (plot_latent_space.py)"

@@ -8,8 +8,13 @@ import os
 import sys
 import time
 
-from lib.utils import add_common_arguments, configure_matplotlib, non_negative_int, positive_float, positive_int, \
-    prepare_output_dir, run_main
+from lib.utils import add_common_arguments, below_one, configure_matplotlib, non_negative_int, positive_float, \
+    positive_int, prepare_output_dir, run_main, seed
+
+
+# What a run learns with; --resume keeps the run's own values and refuses others.
+FIXED_ON_RESUME = ("seed", "batch_size", "image_size", "nz", "ngf", "ndf", "lr", "beta1", "beta2", "bf16",
+                   "per_image_loader")
 
 
 def build_parser():
@@ -17,7 +22,7 @@ def build_parser():
     parser.add_argument("--data_dir", default=None,
                         help="the flowers folder (default: $FLOWERS_ROOT or dataset_flowers_64px/)")
     parser.add_argument("--output_dir", default="results_gan", help="folder that receives the run folders")
-    parser.add_argument("--seed", type=non_negative_int, default=999, help="random seed")
+    parser.add_argument("--seed", type=seed, default=999, help="random seed")
     parser.add_argument("--epochs", type=positive_int, default=None,
                         help="passes over the 800 images (default 500; with --resume the run's own number)")
     parser.add_argument("--batch_size", type=positive_int, default=128, help="images per update")
@@ -28,8 +33,8 @@ def build_parser():
     parser.add_argument("--ndf", type=positive_int, default=32,
                         help="feature maps of the discriminator (multiplier)")
     parser.add_argument("--lr", type=positive_float, default=0.0002, help="Adam learning rate")
-    parser.add_argument("--beta1", type=positive_float, default=0.5, help="Adam beta1")
-    parser.add_argument("--beta2", type=positive_float, default=0.999, help="Adam beta2")
+    parser.add_argument("--beta1", type=below_one, default=0.5, help="Adam beta1, in [0, 1)")
+    parser.add_argument("--beta2", type=below_one, default=0.999, help="Adam beta2, in [0, 1)")
     parser.add_argument("--bf16", action="store_true",
                         help="bfloat16 autocast for the forward passes (faster on CPUs with AVX-512 BF16 and on "
                              "GPUs, refused where the hardware has no bfloat16 arithmetic; weights, optimizer and "
@@ -77,8 +82,16 @@ def main(argv=None):
     checkpoint = None
     if args.resume is not None:
         run_dir = args.resume.rstrip("/\\") or args.resume
+        if os.path.basename(run_dir) == "checkpoint.pth" and os.path.isfile(run_dir):
+            run_dir = os.path.dirname(run_dir) or "."  # the file inside the run folder
         checkpoint = load_run_checkpoint(run_dir)
         stored = dict(checkpoint["args"])
+        defaults = build_parser().parse_args([])
+        for key in FIXED_ON_RESUME:
+            value = getattr(args, key)
+            if value != getattr(defaults, key) and value != stored.get(key, value):
+                raise UserError("--{} {} differs from the run in {} ({}); leave it out when resuming, or start a "
+                                "new run".format(key, value, run_dir, stored[key]))
         for key in ("device", "quiet", "show"):  # how to run, not what to learn: from this command line
             stored[key] = getattr(args, key)
         if args.data_dir is not None:
@@ -104,6 +117,9 @@ def main(argv=None):
     except KeyboardInterrupt:  # a Ctrl-C outside the training loop (while loading data)
         print("\ninterrupted before training started", file=sys.stderr)
         sys.exit(130)
+    finally:
+        if checkpoint is None and os.path.isdir(run_dir) and not os.listdir(run_dir):
+            os.rmdir(run_dir)  # a run that failed before writing anything leaves no empty folder
     if result["status"] == "interrupted":
         print("interrupted after epoch {} ({} updates); checkpoint written. Resume with:\n  python "
               "run_gan_training.py --resume {}".format(result["epoch"], result["iteration"], run_dir))

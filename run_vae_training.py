@@ -3,8 +3,8 @@ import argparse
 import os
 import sys
 
-from lib.utils import UserError, add_common_arguments, non_negative_float, non_negative_int, positive_float, \
-    positive_int, run_main
+from lib.utils import UserError, add_common_arguments, non_negative_float, positive_float, positive_int, run_main, \
+    seed
 
 # Training settings a resumed run must keep; None as the parser default tells "not given" from "given".
 DEFAULTS = {"kl_loss_weight": 1.0, "epochs": 15, "batch_size": 128, "lr": 1e-3, "seed": 0, "hidden_size": 100,
@@ -24,7 +24,7 @@ def build_parser():
     parser.add_argument("--epochs", type=positive_int, default=None, help="epochs in total (default 15)")
     parser.add_argument("--batch_size", type=positive_int, default=None, help="images per batch (default 128)")
     parser.add_argument("--lr", type=positive_float, default=None, help="Adam learning rate (default 1e-3)")
-    parser.add_argument("--seed", type=non_negative_int, default=None,
+    parser.add_argument("--seed", type=seed, default=None,
                         help="seed of the initialisation, the shuffling and the sampling noise (default 0); "
                              "the same seed repeats a CPU run bit for bit")
     parser.add_argument("--hidden_size", type=positive_int, default=None, help="hidden units per side (default 100)")
@@ -35,6 +35,8 @@ def build_parser():
     parser.add_argument("--output_dir", default=None, help="run folder (default results_kl{W}, e.g. results_kl1.0)")
     parser.add_argument("--resume", metavar="RUN_DIR", default=None,
                         help="continue the interrupted run in RUN_DIR from its checkpoint.pth")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="start a new run even where --output_dir holds one (its files are deleted first)")
     parser.add_argument("--threads", type=positive_int, default=1,
                         help="CPU threads for torch (default 1: this small model gains at most about 25 %% from a "
                              "second one, and loses many times that when another job shares the cores)")
@@ -88,21 +90,27 @@ def main(argv=None):
     configure_matplotlib(args.show)
     import torch
     from lib.model_vae import VAE
-    from lib.train_vae import CHECKPOINT_NAME, TrainingInterrupted, setup_mnist_dataloader, train_vae
+    from lib.train_vae import CHECKPOINT_NAME, TrainingInterrupted, run_files, setup_mnist_dataloader, train_vae
     from lib.utils import load_state_dict_checked, pick_device, prepare_output_dir, seed_everything
 
     checkpoint = load_resume_checkpoint(args.resume) if args.resume else None
     settings = resolve_settings(args, checkpoint)
     device = pick_device(args.device)
-    output_dir = prepare_output_dir(settings["output_dir"])
-    if checkpoint is None and os.path.isfile(os.path.join(output_dir, CHECKPOINT_NAME)):
-        print("note: starting a new run in {}; its old checkpoint will be replaced (to continue that run instead, "
-              "use --resume {})".format(output_dir, output_dir))
+    output_dir = settings["output_dir"]
+    old_files = run_files(output_dir) if checkpoint is None and os.path.isdir(output_dir) else []
+    if old_files and not args.overwrite:
+        raise UserError("{} already holds a training run ({}); continue it with `python run_vae_training.py "
+                        "--resume {} --epochs N`, choose another --output_dir, or pass --overwrite to replace "
+                        "it".format(output_dir, ", ".join(os.path.basename(path) for path in old_files[:3]) +
+                                    (", ..." if len(old_files) > 3 else ""), output_dir))
     try:
         seed_everything(settings["seed"])
-        train_loader, test_loader = setup_mnist_dataloader(
+        train_loader, test_loader = setup_mnist_dataloader(  # before any folder is made: the data may be missing
             settings["batch_size"], args.data_dir, device, args.per_sample_loader,
             shuffle_seed=settings["seed"])
+        prepare_output_dir(output_dir)
+        for path in old_files:  # --overwrite: nothing of the old run may mix with the new one
+            os.remove(path)
         model = VAE(hidden_size=settings["hidden_size"], latent_size=settings["latent_size"])
         if checkpoint is not None:
             load_state_dict_checked(model, checkpoint["model"], os.path.join(args.resume, CHECKPOINT_NAME))

@@ -176,7 +176,8 @@ def run_name(args):
 
 
 def check_settings(args, device):
-    """Refuse, with a :class:`UserError`, settings these networks or this ``device`` cannot train with."""
+    """Refuse, with a :class:`UserError`, settings these networks or this ``device`` cannot train with, and a
+    flowers folder without images."""
     if args.image_size != IMAGE_SIZE:
         raise UserError("the networks are built for {0}x{0} images, so --image_size must be {0}".format(IMAGE_SIZE))
     if args.bf16 and not has_fast_bfloat16(device):
@@ -184,6 +185,7 @@ def check_settings(args, device):
             raise UserError("--bf16 was asked for but this GPU has no bfloat16 support; leave --bf16 out")
         raise UserError("--bf16 was asked for but this CPU has no bfloat16 arithmetic in hardware (it needs "
                         "AVX-512), where bfloat16 runs about 17 times slower than float32; leave --bf16 out")
+    flowers_image_folder(args.data_dir, warn=False)
 
 
 class NonFiniteLoss(Exception):

@@ -5,6 +5,7 @@ bar unless --quiet), so the host does not wait on the device after every step. A
 atomically after every epoch; Ctrl-C finishes the current step, writes a checkpoint that resumes mid-epoch, and
 raises :class:`TrainingInterrupted`.
 """
+import glob
 import inspect
 import json
 import math
@@ -36,6 +37,15 @@ def setup_mnist_dataloader(batch_size=128, data_dir=None, device="cpu", per_samp
     per-image ``ToTensor`` in a ``DataLoader`` instead (same batches for the same ``shuffle_seed``).
     """
     return mnist_loaders(batch_size, data_dir, device, per_sample, shuffle_seed, download)
+
+
+def run_files(output_dir):
+    """The files a training run (and plot_latent_space.py, which writes beside it) left in ``output_dir``."""
+    names = [CHECKPOINT_NAME, MODEL_NAME, LOSSES_NAME, "loss_curve.png", "training_samples.png",
+             "latent_space.png", "latent_stats.json"]
+    paths = [os.path.join(output_dir, name) for name in names]
+    paths += sorted(glob.glob(os.path.join(glob.escape(output_dir), "reconstruction_*.png")))
+    return [path for path in paths if os.path.isfile(path)]
 
 
 class TrainingInterrupted(Exception):

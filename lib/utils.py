@@ -22,11 +22,19 @@ class UserError(Exception):
 
 
 def run_main(main, argv=None):
-    """Run ``main(argv)``; turn a :class:`UserError` into one line on stderr and exit status 2."""
+    """Run ``main(argv)``; turn a :class:`UserError`, or running out of memory, into one line on stderr and exit
+    status 2."""
     try:
         return main(argv)
     except UserError as err:
         print("error: {}".format(err), file=sys.stderr)
+        sys.exit(2)
+    except (MemoryError, RuntimeError) as err:  # numpy raises MemoryError; torch a RuntimeError (CUDA: its subclass)
+        if not isinstance(err, MemoryError) and not any(
+                text in str(err) for text in ("can't allocate memory", "out of memory")):
+            raise
+        print("error: out of memory ({}); choose smaller sizes (fewer images or samples, a smaller batch or "
+              "model)".format(str(err).strip().splitlines()[0][:200]), file=sys.stderr)
         sys.exit(2)
 
 
@@ -53,6 +61,22 @@ def non_negative_int(text):
     value = _number(text, int, "a whole number")
     if value < 0:
         raise argparse.ArgumentTypeError("{} must not be negative".format(value))
+    return value
+
+
+def seed(text):
+    """argparse type: a random seed, an integer from 0 to 2**32 - 1 (what numpy and torch both accept)."""
+    value = _number(text, int, "a whole number")
+    if not 0 <= value < 2 ** 32:
+        raise argparse.ArgumentTypeError("{} must be from 0 to 4294967295".format(value))
+    return value
+
+
+def below_one(text):
+    """argparse type: a number in [0, 1), e.g. Adam's betas."""
+    value = _number(text, float, "a number")
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError("{} must be at least 0 and less than 1".format(value))
     return value
 
 
@@ -168,6 +192,9 @@ def seed_everything(seed):
 
 def prepare_output_dir(path, flag="--output_dir"):
     """Create ``path`` if needed and check that files can be written there; returns ``path``."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UserError("cannot write into the output folder {} (a file of that name exists); choose another one "
+                        "with {}".format(path, flag))
     try:
         os.makedirs(path, exist_ok=True)
         with tempfile.TemporaryFile(dir=path):
@@ -175,6 +202,14 @@ def prepare_output_dir(path, flag="--output_dir"):
     except OSError as err:
         raise UserError("cannot write into the output folder {} ({}); choose another one with {}".format(
             path, err.strerror or err, flag))
+    return path
+
+
+def prepare_output_file(path, flag="--output"):
+    """Check that the file ``path`` can be written (not a folder; its folder is created); returns ``path``."""
+    if os.path.isdir(path):
+        raise UserError("{} is a folder; pass the path of a file to {}".format(path, flag))
+    prepare_output_dir(os.path.dirname(os.path.abspath(path)), flag)
     return path
 
 

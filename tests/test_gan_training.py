@@ -273,12 +273,25 @@ def user_error(capsys, main, argv):
     (["--batch_size", "0"], "argument --batch_size: 0 must be at least 1"),
     (["--lr", "0"], "argument --lr: 0.0 must be a finite number greater than 0"),
     (["--image_size", "64"], "--image_size must be 32"),
+    (["--beta1", "1.5"], "argument --beta1: 1.5 must be at least 0 and less than 1"),
+    (["--seed", "4294967296"], "argument --seed: 4294967296 must be from 0 to 4294967295"),
     (["--data_dir", "no_such_folder"], "the flowers folder no_such_folder does not exist"),
     (["--resume", "no_such_run"], "the run folder no_such_run does not exist"),
 ])
 def test_training_arguments(capsys, tmp_path, flowers, argv, message):
     base = ["--data_dir", flowers, "--output_dir", str(tmp_path / "out"), "--quiet", "--device", "cpu"]
     assert message in user_error(capsys, run_gan_training.main, base + argv)
+    assert not glob.glob(str(tmp_path / "out" / "run_*"))  # a refused start leaves no run folder behind
+
+
+def test_resume_keeps_the_run_settings_and_accepts_its_checkpoint_file(capsys, tmp_path, flowers):
+    run_dir = train(flowers, tmp_path / "out")
+    err = user_error(capsys, run_gan_training.main, ["--resume", run_dir, "--epochs", "2", "--lr", "0.5"])
+    assert "--lr 0.5 differs from the run in {} (0.0002); leave it out when resuming".format(run_dir) in err
+    err = user_error(capsys, run_gan_training.main, ["--resume", run_dir, "--epochs", "2", "--batch_size", "16"])
+    assert "--batch_size 16 differs from the run in" in err
+    run_gan_training.main(["--resume", os.path.join(run_dir, "checkpoint.pth"), "--epochs", "2", "--quiet"])
+    assert load_checkpoint(os.path.join(run_dir, "checkpoint.pth"), "")["epoch"] == 2
 
 
 def test_bf16_without_bfloat16_hardware_is_refused_before_any_folder_is_made(capsys, tmp_path, flowers, monkeypatch):
@@ -336,6 +349,14 @@ def test_generate_images(capsys, tmp_path, flowers):
     assert "missing.pth does not exist" in err
     err = user_error(capsys, generate_gan_images.main, ["--temperature", "-1"])
     assert "must be a finite number greater than 0" in err
+    generate_gan_images.main(["--checkpoint", run_dir, "--output", grid, "--num_images", "4", "--quiet"])
+    assert Image.open(grid).size == (4 * 34 + 2, 36)  # a run folder stands for its generator.pth
+    err = user_error(capsys, generate_gan_images.main, ["--checkpoint", run_dir, "--output", str(tmp_path)])
+    assert "{} is a folder; pass the path of a file to --output".format(tmp_path) in err
+    for flag, value, message in (("--num_images", "5000", "5000 is more than the 4096 images one grid may hold"),
+                                 ("--interpolate", "1", "a walk needs from 2 to 4096 steps")):
+        err = user_error(capsys, generate_gan_images.main, ["--checkpoint", run_dir, flag, value])
+        assert message in err
 
 
 def test_generate_from_the_gpu_trained_reference(tmp_path):

@@ -179,6 +179,8 @@ def test_changed_numbers_change_the_answers(tmp_path, built, capsys):
         make_submission.main(["--results_root", root, "--output", str(tmp_path / "x.pdf")])
     with pytest.raises(UserError, match="does not exist"):
         make_submission.main(["--results_root", str(tmp_path / "nowhere")])
+    result = make_submission.main(["--results_root", root, "--allow_missing", "--reference_dir", str(tmp_path)])
+    assert result.path == os.path.join(root, "submission.pdf")  # beside its results, never over another run's PDF
     text_path = str(tmp_path / "s.txt")
     result = make_submission.main(["--results_root", root, "--output", str(tmp_path / "s.pdf"), "--allow_missing",
                                    "--text_output", text_path, "--reference_dir", str(tmp_path / "none")])

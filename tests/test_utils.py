@@ -10,14 +10,15 @@ import pytest
 import torch
 from torch import nn
 
-from lib.utils import UserError, atomic_path, has_fast_bfloat16, keep_freed_memory, load_checkpoint, \
+from lib.utils import UserError, atomic_path, below_one, has_fast_bfloat16, keep_freed_memory, load_checkpoint, \
     load_state_dict_checked, non_negative_float, pick_device, positive_float, positive_int, prepare_output_dir, \
-    run_main, save_text, save_torch
+    prepare_output_file, run_main, save_text, save_torch, seed
 
 
 @pytest.mark.parametrize("parse, text", [(positive_int, "0"), (positive_int, "-3"), (positive_int, "ten"),
                                          (positive_int, "1.5"), (positive_float, "0"), (positive_float, "nan"),
-                                         (non_negative_float, "-1"), (non_negative_float, "inf")])
+                                         (non_negative_float, "-1"), (non_negative_float, "inf"), (seed, "-1"),
+                                         (seed, "4294967296"), (below_one, "1"), (below_one, "-0.1")])
 def test_argument_types_reject_bad_values(parse, text):
     with pytest.raises(argparse.ArgumentTypeError):
         parse(text)
@@ -25,6 +26,7 @@ def test_argument_types_reject_bad_values(parse, text):
 
 def test_argument_types_accept_good_values():
     assert positive_int("3") == 3 and positive_float("0.5") == 0.5 and non_negative_float("0") == 0.0
+    assert seed("0") == 0 and seed("4294967295") == 2 ** 32 - 1 and below_one("0") == 0.0
 
 
 def test_run_main_turns_user_errors_into_one_line(capsys):
@@ -54,6 +56,36 @@ def test_has_fast_bfloat16_agrees_with_the_cpu():
     capability = torch.backends.cpu.get_cpu_capability()
     fast = has_fast_bfloat16(torch.device("cpu"))
     assert fast if capability.startswith("AVX512") else (not fast or capability == "AVX2")
+
+
+@pytest.mark.parametrize("error", [MemoryError("Unable to allocate 7.45 TiB for an array"),
+                                   RuntimeError("[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: "
+                                                "can't allocate memory: you tried to allocate 400000000000 bytes")])
+def test_run_main_turns_running_out_of_memory_into_one_line(capsys, error):
+    def main(argv):
+        raise error
+    with pytest.raises(SystemExit) as stop:
+        run_main(main)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: out of memory (") and "choose smaller sizes" in err and len(err.splitlines()) == 1
+
+
+def test_run_main_lets_other_runtime_errors_through():
+    def main(argv):
+        raise RuntimeError("a bug, not the user's doing")
+    with pytest.raises(RuntimeError, match="a bug"):
+        run_main(main)
+
+
+def test_prepare_output_file(tmp_path):
+    assert prepare_output_file(str(tmp_path / "new" / "x.png")) == str(tmp_path / "new" / "x.png")
+    assert (tmp_path / "new").is_dir()
+    with pytest.raises(UserError, match="is a folder; pass the path of a file to --output"):
+        prepare_output_file(str(tmp_path))
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(UserError, match="a file of that name exists"):
+        prepare_output_file(str(tmp_path / "file" / "x.png"), "--text_output")
 
 
 def test_prepare_output_dir(tmp_path):

@@ -2,6 +2,7 @@
 one sentence with exit status 2 (130 for Ctrl-C) and no traceback."""
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -125,6 +126,32 @@ def test_user_errors_of_the_training_script(capsys, tmp_path, monkeypatch, fake_
     assert "while training on 512 images in 4 batches per epoch, but the data now gives 20 images" in err
 
 
+def test_a_new_run_never_mixes_with_an_old_one(capsys, tmp_path, trained_run, fake_data_dir):
+    err = _user_error(capsys, run_vae_training, ["--data_dir", fake_data_dir, "--output_dir", trained_run])
+    assert "{} already holds a training run (checkpoint.pth, model.pth, losses.json, ...); continue it with " \
+           "`python run_vae_training.py --resume {} --epochs N`".format(trained_run, trained_run) in err
+    assert "--overwrite" in err
+    run_dir = str(tmp_path / "copy")
+    shutil.copytree(trained_run, run_dir)
+    assert os.path.isfile(os.path.join(run_dir, "latent_space.png"))
+    run_vae_training.main(["--data_dir", fake_data_dir, "--output_dir", run_dir, "--epochs", "1", "--overwrite",
+                           "--quiet", "--hidden_size", "50"])
+    assert sorted(os.listdir(run_dir)) == ["checkpoint.pth", "loss_curve.png", "losses.json", "model.pth",
+                                           "reconstruction_1.png", "training_samples.png"]
+    assert "next: python plot_latent_space.py" in capsys.readouterr().out
+    plot_latent_space.main(["--model_dir", run_dir, "--data_dir", fake_data_dir])  # hidden size read from the file
+    assert os.path.isfile(os.path.join(run_dir, "latent_space.png"))
+
+
+def test_unusable_data_leaves_no_run_folder(capsys, tmp_path):
+    raw = tmp_path / "data" / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in mnist.MNIST_FILES:  # all there, so nothing is downloaded, but damaged
+        (raw / name).write_bytes(b"\x00" * 10)
+    err = _user_error(capsys, run_vae_training, ["--data_dir", tmp_path / "data", "--output_dir", tmp_path / "run"])
+    assert "is truncated or damaged" in err and not (tmp_path / "run").exists()
+
+
 def test_user_errors_of_the_plot_script(capsys, tmp_path, trained_run, fake_data_dir):
     err = _user_error(capsys, plot_latent_space, ["--kl_loss_weight", "30", "--model_dir", tmp_path / "none"])
     assert "model.pth does not exist; train the model first with `python run_vae_training.py --kl_loss_weight " \
@@ -132,7 +159,7 @@ def test_user_errors_of_the_plot_script(capsys, tmp_path, trained_run, fake_data
     other = tmp_path / "other"
     other.mkdir()
     save_torch(VAE(hidden_size=50).state_dict(), str(other / "model.pth"))
-    err = _user_error(capsys, plot_latent_space, ["--model_dir", other])
+    err = _user_error(capsys, plot_latent_space, ["--model_dir", other, "--hidden_size", "100"])
     assert "another architecture or size (fc1.weight has shape (50, 784) in the file but (100, 784)" in err
     (other / "model.pth").write_bytes(b"\x00" * 100)
     err = _user_error(capsys, plot_latent_space, ["--model_dir", other])
