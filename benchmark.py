@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import statistics
+import sys
 
 from lib.utils import add_common_arguments, non_negative_int, positive_int, run_main, seed
 
@@ -91,8 +92,14 @@ def main(argv=None):
                       lambda: benchmark.vae_tutorial(args.vae_epochs, None, device, args.seed)))
         loops.append(("vae", "project", args.vae_epochs,
                       lambda: benchmark.vae_project(args.vae_epochs, None, device, args.seed)))
-    for model, loop, epochs, run in sorted(loops, key=lambda item: item[1] != "tutorial"):  # stable: keeps order
-        record(model, loop, epochs, run())
+    try:
+        for model, loop, epochs, run in sorted(loops, key=lambda item: item[1] != "tutorial"):  # stable: keeps order
+            record(model, loop, epochs, run())
+    except KeyboardInterrupt:
+        if not os.listdir(args.output_dir):
+            os.rmdir(args.output_dir)
+        print("\ninterrupted; nothing was written (the table is written once every loop has run)", file=sys.stderr)
+        sys.exit(130)
     rows.sort(key=lambda row: row["model"] != "gan")  # the table lists each model's rows together
     if args.gan_epochs:
         plot_curves(curves["gan"], (("loss_d", "discriminator loss"), ("loss_g", "generator loss")),

@@ -34,12 +34,23 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     configure_matplotlib(False)
     from lib.submission import build_submission
-    from lib.utils import prepare_output_file, save_text
+    from lib.utils import UserError, prepare_output_file, save_text
 
     output = os.path.join(args.results_root, "submission.pdf")  # written only once the results were found
     if args.output is not None:
+        if not args.output.lower().endswith(".pdf"):
+            raise UserError("--output {} does not end in .pdf; name the PDF to write, e.g. --output "
+                            "submission.pdf".format(args.output))
         output = prepare_output_file(args.output, "--output")
+    if os.path.isfile(output):
+        with open(output, "rb") as handle:
+            if handle.read(5) != b"%PDF-":
+                raise UserError("{} exists and is not a PDF, so it is not replaced; choose another --output".format(
+                    output))
     if args.text_output:
+        if not args.text_output.lower().endswith((".txt", ".md")):
+            raise UserError("--text_output {} does not end in .txt or .md; name a text file, e.g. --text_output "
+                            "submission.txt".format(args.text_output))
         prepare_output_file(args.text_output, "--text_output")
     result = build_submission(args.results_root, output, names=args.names, date=args.date, quick=args.quick,
                               reference_dir=args.reference_dir, gan_run=args.gan_run,

@@ -4,7 +4,7 @@ import json
 import os
 import sys
 
-from lib.utils import UserError, add_common_arguments, non_negative_float, positive_int, run_main
+from lib.utils import UserError, add_common_arguments, non_negative_float, positive_int, run_main, shell_quote
 
 
 def main(argv=None):
@@ -39,11 +39,12 @@ def plot(argv):
     weight = args.kl_loss_weight
     model_dir = args.model_dir or "results_kl{}".format(weight)
     train_command = "python run_vae_training.py --kl_loss_weight {}{}".format(
-        weight, " --output_dir {}".format(model_dir) if args.model_dir else "")
+        weight, " --output_dir {}".format(shell_quote(model_dir)) if args.model_dir else "")
     model_path = os.path.join(model_dir, MODEL_NAME)
     if not os.path.isfile(model_path) and os.path.isfile(os.path.join(model_dir, CHECKPOINT_NAME)):
         raise UserError("the training run in {} has not finished (there is a checkpoint.pth but no model.pth); "
-                        "finish it first with `python run_vae_training.py --resume {}`".format(model_dir, model_dir))
+                        "finish it first with `python run_vae_training.py --resume {}`".format(
+                            model_dir, shell_quote(model_dir)))
     if args.latent_size != 2:
         raise UserError("the latent-space plot needs a 2-dimensional latent space, so --latent_size must be 2 "
                         "(train such a model with run_vae_training.py --latent_size 2, the default)")
@@ -58,12 +59,13 @@ def plot(argv):
     device = pick_device(args.device)
     model = load_state_dict_checked(VAE(hidden_size=hidden_size, latent_size=args.latent_size), state_dict,
                                     model_path)
-    output_dir = prepare_output_dir(args.output_dir or model_dir)
     _, test_loader = setup_mnist_dataloader(data_dir=args.data_dir, device=device)
-    losses_path = os.path.join(model_dir, "losses.json")
-    if os.path.isfile(losses_path):  # the weight the model was trained with, when --model_dir picked the run
-        with open(losses_path) as handle:
+    output_dir = prepare_output_dir(args.output_dir or model_dir)  # after the data: a failed start makes no folder
+    try:  # the weight the model was trained with, when --model_dir picked the run (only for the title)
+        with open(os.path.join(model_dir, "losses.json")) as handle:
             weight = json.load(handle).get("kl_loss_weight", weight)
+    except (OSError, ValueError, AttributeError):  # missing or damaged: the title takes --kl_loss_weight
+        pass
     fig = plot_latent_space(model.eval(), test_loader, device=device, output_dir=output_dir,
                             title="VAE latent space, KL weight {} ({}): 20 x 20 decoded grid,\ntest-set class means "
                                   "of $\\mu$ ± mean $\\sigma$".format(weight, os.path.normpath(model_dir)))

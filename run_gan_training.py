@@ -9,7 +9,7 @@ import sys
 import time
 
 from lib.utils import add_common_arguments, below_one, configure_matplotlib, non_negative_int, positive_float, \
-    positive_int, prepare_output_dir, run_main, seed
+    positive_int, prepare_output_dir, run_main, seed, shell_quote
 
 
 # What a run learns with; --resume keeps the run's own values and refuses others.
@@ -87,6 +87,9 @@ def main(argv=None):
         checkpoint = load_run_checkpoint(run_dir)
         stored = dict(checkpoint["args"])
         defaults = build_parser().parse_args([])
+        if args.output_dir != defaults.output_dir:
+            raise UserError("--output_dir and --resume both given; a resumed run continues in its own folder {}, "
+                            "so leave --output_dir out".format(run_dir))
         for key in FIXED_ON_RESUME:
             value = getattr(args, key)
             if value != getattr(defaults, key) and value != stored.get(key, value):
@@ -122,7 +125,7 @@ def main(argv=None):
             os.rmdir(run_dir)  # a run that failed before writing anything leaves no empty folder
     if result["status"] == "interrupted":
         print("interrupted after epoch {} ({} updates); checkpoint written. Resume with:\n  python "
-              "run_gan_training.py --resume {}".format(result["epoch"], result["iteration"], run_dir))
+              "run_gan_training.py --resume {}".format(result["epoch"], result["iteration"], shell_quote(run_dir)))
         sys.exit(130)
     trained = result["epoch_seconds"]
     print("trained {} epochs in {:.0f} s ({:.3f} s per epoch); the run has {} epochs, {} updates; results in {}"

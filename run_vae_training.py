@@ -4,7 +4,7 @@ import os
 import sys
 
 from lib.utils import UserError, add_common_arguments, non_negative_float, positive_float, positive_int, run_main, \
-    seed
+    seed, shell_quote
 
 # Training settings a resumed run must keep; None as the parser default tells "not given" from "given".
 DEFAULTS = {"kl_loss_weight": 1.0, "epochs": 15, "batch_size": 128, "lr": 1e-3, "seed": 0, "hidden_size": 100,
@@ -99,10 +99,13 @@ def main(argv=None):
     output_dir = settings["output_dir"]
     old_files = run_files(output_dir) if checkpoint is None and os.path.isdir(output_dir) else []
     if old_files and not args.overwrite:
-        raise UserError("{} already holds a training run ({}); continue it with `python run_vae_training.py "
-                        "--resume {} --epochs N`, choose another --output_dir, or pass --overwrite to replace "
-                        "it".format(output_dir, ", ".join(os.path.basename(path) for path in old_files[:3]) +
-                                    (", ..." if len(old_files) > 3 else ""), output_dir))
+        resumable = os.path.join(output_dir, CHECKPOINT_NAME) in old_files
+        raise UserError("{} already holds a training run ({}); {}choose another --output_dir, or pass --overwrite "
+                        "to replace it".format(
+                            output_dir, ", ".join(os.path.basename(path) for path in old_files[:3]) +
+                            (", ..." if len(old_files) > 3 else ""),
+                            "continue it with `python run_vae_training.py --resume {} --epochs N`, ".format(
+                                shell_quote(output_dir)) if resumable else ""))
     try:
         seed_everything(settings["seed"])
         train_loader, test_loader = setup_mnist_dataloader(  # before any folder is made: the data may be missing
@@ -131,11 +134,12 @@ def main(argv=None):
                             quiet=args.quiet, checkpoint=checkpoint, run_args=run_args)
     except TrainingInterrupted as stop:
         print("{}; {} holds that state; resume with `python run_vae_training.py --resume {}`".format(
-            stop, stop.checkpoint_path, output_dir), file=sys.stderr)
+            stop, stop.checkpoint_path, shell_quote(output_dir)), file=sys.stderr)
         sys.exit(130)
     except KeyboardInterrupt:  # Ctrl-C while loading, or a second one: stop now; atomic writes left no broken file
         print("interrupted; {}".format(
-            "resume from the last checkpoint with `python run_vae_training.py --resume {}`".format(output_dir)
+            "resume from the last checkpoint with `python run_vae_training.py --resume {}`".format(
+                shell_quote(output_dir))
             if os.path.isfile(os.path.join(output_dir, CHECKPOINT_NAME)) else "no checkpoint was written yet"),
             file=sys.stderr)
         sys.exit(130)
@@ -143,7 +147,7 @@ def main(argv=None):
           "reconstruction_1..{}.png".format(output_dir, settings["epochs"]))
     print("next: python plot_latent_space.py --kl_loss_weight {}{}".format(
         settings["kl_loss_weight"], "" if output_dir == default_run_dir(settings["kl_loss_weight"])
-        else " --model_dir {}".format(output_dir)))
+        else " --model_dir {}".format(shell_quote(output_dir))))
     if args.show:
         import matplotlib.pyplot as plt
         from lib.train_vae import plot_losses

@@ -51,7 +51,8 @@ def flowers_image_folder(root, transform=None, warn=True):
     hint = ("put the course's {} there (python prepare_data.py does it) or pass --data_dir or set "
             "FLOWERS_ROOT".format(FLOWERS_DIRNAME))
     if not os.path.isdir(root):
-        raise UserError("the flowers folder {} does not exist; {}".format(root, hint))
+        raise UserError("the flowers folder {} {}; {}".format(
+            root, "is a file, not a folder" if os.path.exists(root) else "does not exist", hint))
     skipped = []
 
     def is_image(path):

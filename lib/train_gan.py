@@ -17,7 +17,8 @@ from torch import nn
 from lib.flowers import FlowersInMemory, flowers_image_folder, per_image_loader, per_image_transform
 from lib.model_gan import Discriminator, Generator, weights_init
 from lib.utils import StopRequest, UserError, has_fast_bfloat16, keep_freed_memory, load_checkpoint, \
-    load_state_dict_checked, pick_device, save_figure, save_image_grid, save_text, save_torch, seed_everything
+    load_state_dict_checked, pick_device, save_figure, save_image_grid, save_text, save_torch, seed_everything, \
+    shell_quote
 
 NUM_FIXED_NOISE = 1024  # fixed latent vectors saved with a run; the first SAMPLE_GRID are drawn in the grids
 SAMPLE_GRID = 64
@@ -350,7 +351,7 @@ def train_gan(args, run_dir=None, checkpoint=None, log=print):
         raise UserError("interrupted at once in epoch {}; {}".format(
             len(history["epoch"]) + 1, "the last checkpoint {} (epoch {}) is kept: resume it with python "
             "run_gan_training.py --resume {}".format(os.path.join(run_dir, "checkpoint.pth"), last_saved_epoch,
-                                                     run_dir) if run_dir else "nothing was saved"))
+                                                     shell_quote(run_dir)) if run_dir else "nothing was saved"))
     finally:
         bar.close()
 

@@ -9,6 +9,7 @@ import ctypes
 import inspect
 import os
 import random
+import shlex
 import signal
 import sys
 import tempfile
@@ -36,6 +37,13 @@ def run_main(main, argv=None):
         print("error: out of memory ({}); choose smaller sizes (fewer images or samples, a smaller batch or "
               "model)".format(str(err).strip().splitlines()[0][:200]), file=sys.stderr)
         sys.exit(2)
+
+
+def shell_quote(path):
+    """``path`` as one word of a command the user may copy into a shell (quoted only where it has to be)."""
+    if os.name == "nt":
+        return '"{}"'.format(path) if any(char in path for char in " &()^;,") else path
+    return shlex.quote(path)
 
 
 # ----------------------------------------------------------------------------------------------------------------

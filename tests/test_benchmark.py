@@ -45,6 +45,20 @@ def test_benchmark_writes_a_consistent_table_and_both_curves(tmp_path, monkeypat
     assert ("no bfloat16 row: this CPU has no bfloat16 arithmetic in hardware" in out) != fast_bfloat16
 
 
+def test_ctrl_c_in_a_loop_writes_nothing(tmp_path, monkeypatch, capsys):
+    import lib.benchmark
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(lib.benchmark, "gan_tutorial", interrupted)
+    monkeypatch.setenv("FLOWERS_ROOT", make_flower_folder(tmp_path / "flowers", count=6))
+    with pytest.raises(SystemExit) as stop:
+        benchmark.main(["--gan_epochs", "1", "--vae_epochs", "0", "--device", "cpu", "--output_dir",
+                        str(tmp_path / "bench")])
+    assert stop.value.code == 130 and not (tmp_path / "bench").exists()
+    assert "interrupted; nothing was written" in capsys.readouterr().err
+
+
 def test_benchmark_refuses_a_negative_epoch_count(capsys):
     with pytest.raises(SystemExit) as stop:
         benchmark.main(["--gan_epochs", "-1"])

@@ -290,6 +290,11 @@ def test_resume_keeps_the_run_settings_and_accepts_its_checkpoint_file(capsys, t
     assert "--lr 0.5 differs from the run in {} (0.0002); leave it out when resuming".format(run_dir) in err
     err = user_error(capsys, run_gan_training.main, ["--resume", run_dir, "--epochs", "2", "--batch_size", "16"])
     assert "--batch_size 16 differs from the run in" in err
+    err = user_error(capsys, run_gan_training.main, ["--resume", run_dir, "--epochs", "2", "--output_dir",
+                                                     str(tmp_path / "elsewhere")])
+    assert "a resumed run continues in its own folder" in err and not (tmp_path / "elsewhere").exists()
+    err = user_error(capsys, run_gan_training.main, ["--data_dir", os.path.join(run_dir, "history.json")])
+    assert "history.json is a file, not a folder" in err
     run_gan_training.main(["--resume", os.path.join(run_dir, "checkpoint.pth"), "--epochs", "2", "--quiet"])
     assert load_checkpoint(os.path.join(run_dir, "checkpoint.pth"), "")["epoch"] == 2
 

@@ -181,6 +181,18 @@ def test_changed_numbers_change_the_answers(tmp_path, built, capsys):
         make_submission.main(["--results_root", str(tmp_path / "nowhere")])
     result = make_submission.main(["--results_root", root, "--allow_missing", "--reference_dir", str(tmp_path)])
     assert result.path == os.path.join(root, "submission.pdf")  # beside its results, never over another run's PDF
+    losses = os.path.join(submission.vae_dir(root, 1.0), "losses.json")
+    before = open(losses).read()
+    for argv, message in ((["--output", losses], "does not end in .pdf"),
+                          (["--text_output", losses], "does not end in .txt or .md"),
+                          (["--output", losses[:-5] + ".pdf"], None)):
+        if message is None:  # a file named .pdf that is not one stays as it is
+            with open(argv[1], "w") as handle:
+                handle.write("my notes")
+            message = "exists and is not a PDF, so it is not replaced"
+        with pytest.raises(UserError, match=message):
+            make_submission.main(["--results_root", root, "--allow_missing"] + argv)
+    assert open(losses).read() == before and open(losses[:-5] + ".pdf").read() == "my notes"
     text_path = str(tmp_path / "s.txt")
     result = make_submission.main(["--results_root", root, "--output", str(tmp_path / "s.pdf"), "--allow_missing",
                                    "--text_output", text_path, "--reference_dir", str(tmp_path / "none")])

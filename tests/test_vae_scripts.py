@@ -14,7 +14,7 @@ import plot_latent_space
 import run_vae_training
 from lib import mnist
 from lib.model_vae import VAE
-from lib.utils import load_checkpoint, run_main, save_torch
+from lib.utils import load_checkpoint, run_main, save_torch, shell_quote
 from tests.fakes import write_fake_mnist
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -141,6 +141,22 @@ def test_a_new_run_never_mixes_with_an_old_one(capsys, tmp_path, trained_run, fa
     assert "next: python plot_latent_space.py" in capsys.readouterr().out
     plot_latent_space.main(["--model_dir", run_dir, "--data_dir", fake_data_dir])  # hidden size read from the file
     assert os.path.isfile(os.path.join(run_dir, "latent_space.png"))
+
+
+def test_plot_needs_no_readable_losses_file_and_makes_no_folder_without_data(
+        capsys, tmp_path, trained_run, fake_data_dir):
+    run_dir = str(tmp_path / "a run")
+    shutil.copytree(trained_run, run_dir)
+    err = _user_error(capsys, plot_latent_space, ["--model_dir", run_dir, "--data_dir", tmp_path / "no data",
+                                                  "--output_dir", tmp_path / "plots"])
+    assert "MNIST is not in" in err and not (tmp_path / "plots").exists()
+    with open(os.path.join(run_dir, "losses.json"), "w") as handle:
+        handle.write("damaged")
+    plot_latent_space.main(["--model_dir", run_dir, "--data_dir", fake_data_dir])  # the title takes the flag's W
+    assert os.path.isfile(os.path.join(run_dir, "latent_space.png"))
+    err = _user_error(capsys, run_vae_training, ["--data_dir", fake_data_dir, "--output_dir", run_dir])
+    assert "continue it with `python run_vae_training.py --resume {} --epochs N`".format(shell_quote(run_dir)) in err
+    assert shell_quote(run_dir) in ("'{}'".format(run_dir), '"{}"'.format(run_dir))  # one word in a shell
 
 
 def test_unusable_data_leaves_no_run_folder(capsys, tmp_path):
