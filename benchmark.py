@@ -80,13 +80,13 @@ def main(argv=None):
         gan_args = parse_training_args(common)
         loops.append(("gan", "tutorial", args.gan_epochs, lambda: benchmark.gan_tutorial(gan_args)))
         loops.append(("gan", "project float32", args.gan_epochs, lambda: benchmark.gan_project(gan_args)))
-        if not args.no_bf16 and not has_fast_bfloat16(device):
-            print("no bfloat16 row: this {} has no bfloat16 arithmetic in hardware".format(
-                "GPU" if device.type == "cuda" else "CPU"))
-        elif not args.no_bf16:
+        if not args.no_bf16 and has_fast_bfloat16(device):
             bf16_args = parse_training_args(common + ["--bf16"])
             loops.append(("gan", "project bfloat16 autocast", args.gan_epochs,
                           lambda: benchmark.gan_project(bf16_args)))
+        elif not args.no_bf16:
+            print("no bfloat16 row: this {} has no bfloat16 arithmetic in hardware".format(
+                "GPU" if device.type == "cuda" else "CPU"))
     if args.vae_epochs:
         loops.append(("vae", "tutorial", args.vae_epochs,
                       lambda: benchmark.vae_tutorial(args.vae_epochs, None, device, args.seed)))

@@ -31,7 +31,7 @@ def plot(argv):
     from lib.utils import configure_matplotlib
     configure_matplotlib(args.show)
     import matplotlib.pyplot as plt
-    from lib.explore_latent_space import plot_latent_space
+    from lib.explore_latent_space import LATENT_SPACE_NAME, LATENT_STATS_NAME, plot_latent_space
     from lib.model_vae import VAE
     from lib.train_vae import CHECKPOINT_NAME, MODEL_NAME, setup_mnist_dataloader
     from lib.utils import load_checkpoint, load_state_dict_checked, pick_device, prepare_output_dir
@@ -69,7 +69,7 @@ def plot(argv):
     fig = plot_latent_space(model.eval(), test_loader, device=device, output_dir=output_dir,
                             title="VAE latent space, KL weight {} ({}): 20 x 20 decoded grid,\ntest-set class means "
                                   "of $\\mu$ ± mean $\\sigma$".format(weight, os.path.normpath(model_dir)))
-    print("wrote {} and latent_stats.json".format(os.path.join(output_dir, "latent_space.png")))
+    print("wrote {} and {}".format(os.path.join(output_dir, LATENT_SPACE_NAME), LATENT_STATS_NAME))
     if args.show:
         plt.show()
     plt.close(fig)

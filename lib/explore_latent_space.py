@@ -9,6 +9,7 @@ from lib.utils import UserError, save_figure, save_text
 
 GRID_SIZE = 20
 LATENT_STATS_NAME = "latent_stats.json"
+LATENT_SPACE_NAME = "latent_space.png"
 
 
 def _check_two_dimensional(model):
@@ -113,7 +114,7 @@ def plot_latent_space(model, test_loader, device="cpu", output_dir="results", gr
               fontsize=8, title_fontsize=9, borderaxespad=0)
     fig.tight_layout()
     os.makedirs(output_dir, exist_ok=True)
-    save_figure(fig, os.path.join(output_dir, "latent_space.png"), dpi=120)
+    save_figure(fig, os.path.join(output_dir, LATENT_SPACE_NAME), dpi=120)
     # The numbers drawn, for the write-up (lib/submission.py reads them).
     save_text(json.dumps({"classes": classes.tolist(), "class_mu": class_mu.tolist(), "class_std": class_std.tolist(),
                           "grid_low": low.tolist(), "grid_high": high.tolist()}, indent=1),
