@@ -155,3 +155,7 @@ def test_short_runs_are_not_reused_by_a_longer_run(repo):
 def test_unknown_argument(repo):
     result, calls = repo[1]("--quik")
     assert result.returncode == 2 and "unknown argument '--quik'" in result.stderr and calls == []
+
+
+if __name__ == "__main__":
+    raise SystemExit(pytest.main([__file__]))

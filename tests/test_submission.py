@@ -273,3 +273,7 @@ def test_grid_tiles_and_image_measures():
     assert submission.variety(np.repeat(tiles[:1], 5, axis=0)) == pytest.approx(0, abs=1e-12)
     assert submission.compare_in_words(1.0, 1.02, "detail") == "about as much detail as"
     assert submission.compare_in_words(0.5, 1.0, "detail") == "clearly less detail than"
+
+
+if __name__ == "__main__":
+    raise SystemExit(pytest.main([__file__]))
