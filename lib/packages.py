@@ -18,14 +18,14 @@ import sys
 PACKAGES = {"numpy": "numpy", "scipy": "scipy", "matplotlib": "matplotlib", "torch": "torch",
             "torchvision": "torchvision", "Pillow": "PIL", "tqdm": "tqdm", "pypdf": "pypdf"}
 TEST_PACKAGES = {"pytest": "pytest", "pycodestyle": "pycodestyle", "vermin": "vermin"}
+REQUIREMENT_OF = {imported: name for name, imported in list(PACKAGES.items()) + list(TEST_PACKAGES.items())}
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def missing_package_sentence(module):
     """The one sentence for a missing ``module`` (an import name such as 'PIL.Image'), naming its package."""
     top = module.split(".")[0]
-    package = {imported: name for name, imported in list(PACKAGES.items()) + list(TEST_PACKAGES.items())}.get(
-        top, top)
+    package = REQUIREMENT_OF.get(top, top)  # a package's dependency goes by its own name
     python = '"{}"'.format(sys.executable) if " " in sys.executable else sys.executable
     return ("error: the package {} is missing from the Python in use ({}); run `pip install -r "
             "requirements.txt` with that Python's pip: {} -m pip install -r requirements.txt".format(
@@ -41,6 +41,7 @@ def _is_outside_package(err):
 
 
 def _excepthook(kind, err, traceback, previous=sys.excepthook):
+    """sys.excepthook: the sentence and exit status 2 for a missing outside package, else the usual traceback."""
     if not _is_outside_package(err):
         return previous(kind, err, traceback)
     print(missing_package_sentence(err.name), file=sys.stderr)
