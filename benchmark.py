@@ -5,6 +5,7 @@ updates) on the chosen device. Prints a table of seconds per epoch (median over 
 over the tutorial loop, and writes it with both loops' loss curves into --output_dir:
 benchmark.md, benchmark.json, gan_loss_curves.png, vae_loss_curves.png.
 """
+import lib.packages  # noqa: F401 (first import: a missing package ends in one sentence, not a traceback)
 import argparse
 import json
 import os

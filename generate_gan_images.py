@@ -4,6 +4,7 @@ z ~ N(0, T) (variance T, the temperature) shaped (n, nz, 1, 1) goes through the 
 running statistics) and the images are saved as one grid. Works on the newest run under results_gan/, on any
 generator.pth or checkpoint.pth of a run, and on the course's gan_model_g_2500_epochs.pth.
 """
+import lib.packages  # noqa: F401 (first import: a missing package ends in one sentence, not a traceback)
 import argparse
 import os
 

@@ -1,4 +1,5 @@
 """Build submission.pdf: the answers to every pen-and-paper question, written from this run's results."""
+import lib.packages  # noqa: F401 (first import: a missing package ends in one sentence, not a traceback)
 import argparse
 import os
 import sys
@@ -34,7 +35,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     configure_matplotlib(False)
     from lib.submission import build_submission
-    from lib.utils import UserError, prepare_output_file, save_text
+    from lib.utils import UserError, prepare_output_file, save_text, shell_quote
 
     output = os.path.join(args.results_root, "submission.pdf")  # written only once the results were found
     if args.output is not None:
@@ -60,6 +61,13 @@ def main(argv=None):
     for item in result.missing:
         print("warning: missing {}".format(item), file=sys.stderr)
     print("wrote {} ({} pages{})".format(result.path, result.pages, ", quick run" if args.quick else ""))
+    if not args.names.strip() and not args.quick:  # the sheet requires the names; a quick run is never handed in
+        again = "python make_submission.py"
+        for flag, value in (("--results_root", args.results_root), ("--output", args.output)):
+            if value not in (None, "."):
+                again += " {} {}".format(flag, shell_quote(value))
+        print("warning: {} has a blank Names line, but the PDF must name its submitters; add them with `{} --names "
+              "\"A. B, C. D\"`".format(result.path, again), file=sys.stderr)
     return result
 
 

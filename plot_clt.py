@@ -1,4 +1,5 @@
 """Part 2.1: histograms of sample means next to the normal distribution the central limit theorem predicts."""
+import lib.packages  # noqa: F401 (first import: a missing package ends in one sentence, not a traceback)
 import argparse
 import os
 

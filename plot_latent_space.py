@@ -1,4 +1,5 @@
 """Part 3.2/3.3: plot the latent space of the VAE trained by run_vae_training.py (results_kl{W}/model.pth)."""
+import lib.packages  # noqa: F401 (first import: a missing package ends in one sentence, not a traceback)
 import argparse
 import json
 import os

@@ -1,4 +1,5 @@
 """Part 2.2: normal samples built from uniform samples only, compared with numpy's normal sampler."""
+import lib.packages  # noqa: F401 (first import: a missing package ends in one sentence, not a traceback)
 import argparse
 import os
 

@@ -4,6 +4,7 @@ On a machine with internet MNIST is downloaded by torchvision on first use; the 
 course material. This script is for the copies that lie in a local folder (default ../shared/datasets), laid
 out as MNIST/raw/*.gz and dataset_flowers_64px/{train,val,test}/.
 """
+import lib.packages  # noqa: F401 (first import: a missing package ends in one sentence, not a traceback)
 import argparse
 import os
 

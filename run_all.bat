@@ -27,7 +27,7 @@ if /i "%~1"=="--force" (set "FORCE=1" & shift & goto parse)
 if /i "%~1"=="--names" (set "NAMES=%~2" & shift & shift & goto parse)
 if /i "%~1"=="--help" goto usage
 if /i "%~1"=="-h" goto usage
-echo run_all: unknown argument '%~1' 1>&2
+echo run_all: unknown argument "%~1" 1>&2
 exit /b 2
 :usage
 echo usage: run_all.bat [--quick] [--force] [--names "A, B"]
@@ -39,6 +39,9 @@ exit /b 0
 :parsed
 
 if not defined PYTHON set "PYTHON=python"
+rem a package missing from this Python ends here, in one sentence that names it
+%PYTHON% -m lib.packages
+if errorlevel 1 exit /b 2
 if not defined DATA_SOURCE set "DATA_SOURCE=..\shared\datasets"
 if not defined REFERENCE_DIR set "REFERENCE_DIR=..\shared\reference"
 rem T = 1 is the prior the generator was trained on; T = 0.5 shrinks the codes towards its centre. The same seed
@@ -147,6 +150,8 @@ if errorlevel 1 goto failed
 echo.
 if "%QUICK%"=="1" (set "KIND=quick smoke run, not the exercise's results") else (set "KIND=full run")
 echo run_all: done at %TIME%; wrote %PDF% (%KIND%)
+rem the sheet requires the names; a quick run is never handed in
+if "%QUICK%"=="0" if not defined NAMES echo run_all: warning: %PDF% has a blank Names line, but the PDF must name its submitters; add them with %~nx0 --names "A. B, C. D" ^(it reuses every finished result and builds only the PDF again^) 1>&2
 exit /b 0
 
 :failed
@@ -168,7 +173,7 @@ set "NEED=%FORCE%"
 :need_loop
 if "%~1"=="" exit /b 0
 if not exist "%~1" set "NEED=1"
-shift
+shift /1
 goto need_loop
 
 :vae
@@ -184,7 +189,7 @@ if "%NEED%"=="0" if %EPOCHS_DONE% GEQ %VAE_EPOCHS% (
     echo reusing %DIR%
     goto vae_latent
 )
-%PYTHON% run_vae_training.py --kl_loss_weight %1 --epochs %VAE_EPOCHS% --output_dir "%DIR%" --overwrite --quiet
+%PYTHON% run_vae_training.py --kl_loss_weight "%~1" --epochs %VAE_EPOCHS% --output_dir "%DIR%" --overwrite --quiet
 if errorlevel 1 exit /b 1
 set "TRAINED=1"
 :vae_latent
@@ -195,7 +200,7 @@ if "%TRAINED%"=="0" if "%NEED%"=="0" (
     echo reusing %DIR%\latent_space.png
     exit /b 0
 )
-%PYTHON% plot_latent_space.py --kl_loss_weight %1 --model_dir "%DIR%" --output_dir "%DIR%" --quiet
+%PYTHON% plot_latent_space.py --kl_loss_weight "%~1" --model_dir "%DIR%" --output_dir "%DIR%" --quiet
 if errorlevel 1 exit /b 1
 exit /b 0
 
@@ -214,6 +219,6 @@ if "%NEED%"=="0" (
     echo reusing %OUT%
     exit /b 0
 )
-%PYTHON% generate_gan_images.py --checkpoint "%RUN%\generator.pth" --temperature %1 --num_images 64 --seed %SAMPLE_SEED% --output "%OUT%" --quiet
+%PYTHON% generate_gan_images.py --checkpoint "%RUN%\generator.pth" --temperature "%~1" --num_images 64 --seed %SAMPLE_SEED% --output "%OUT%" --quiet
 if errorlevel 1 exit /b 1
 exit /b 0

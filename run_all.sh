@@ -36,6 +36,7 @@ while [ $# -gt 0 ]; do
 done
 
 PYTHON="${PYTHON:-python}"
+"$PYTHON" -m lib.packages  # a package missing from this Python ends here, in one sentence that names it
 DATA_SOURCE="${DATA_SOURCE:-../shared/datasets}"
 REFERENCE_DIR="${REFERENCE_DIR:-../shared/reference}"
 KL_WEIGHTS="1 30 0"
@@ -140,3 +141,7 @@ step "submission PDF (make_submission.py)"
 echo
 if [ "$QUICK" -eq 1 ]; then KIND="quick smoke run, not the exercise's results"; else KIND="full run"; fi
 echo "run_all: done in $(( $(date +%s) - STARTED )) s; wrote $PDF ($KIND)"
+if [ "$QUICK" -eq 0 ] && [ -z "$NAMES" ]; then  # the sheet requires the names; a quick run is never handed in
+    echo "run_all: warning: $PDF has a blank Names line, but the PDF must name its submitters; add them with" \
+        "./run_all.sh --names \"A. B, C. D\" (it reuses every finished result and builds only the PDF again)" >&2
+fi

@@ -3,6 +3,7 @@
 Ctrl-C finishes the current epoch, writes a checkpoint and prints the command that resumes the run;
 ``--resume RUN_DIR`` continues it to the same number of updates as an uninterrupted run.
 """
+import lib.packages  # noqa: F401 (first import: a missing package ends in one sentence, not a traceback)
 import argparse
 import os
 import sys

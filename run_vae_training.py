@@ -1,4 +1,5 @@
 """Part 3: train the VAE on MNIST into results_kl{W}/ (or resume an interrupted run with --resume RUN_DIR)."""
+import lib.packages  # noqa: F401 (first import: a missing package ends in one sentence, not a traceback)
 import argparse
 import os
 import sys

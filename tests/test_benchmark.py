@@ -64,3 +64,7 @@ def test_benchmark_refuses_a_negative_epoch_count(capsys):
         benchmark.main(["--gan_epochs", "-1"])
     assert stop.value.code == 2
     assert "argument --gan_epochs: -1 must not be negative" in capsys.readouterr().err
+
+
+if __name__ == "__main__":
+    raise SystemExit(pytest.main([__file__]))

@@ -58,3 +58,7 @@ def test_monte_carlo_standard_error_shrinks_like_one_over_sqrt_n():
 def test_monte_carlo_is_reproducible_for_a_seed():
     assert bertrand.monte_carlo(1000, seed=5) == bertrand.monte_carlo(1000, seed=5)
     assert bertrand.monte_carlo(1000, seed=5) != bertrand.monte_carlo(1000, seed=6)
+
+
+if __name__ == "__main__":
+    raise SystemExit(pytest.main([__file__]))

@@ -93,3 +93,7 @@ def test_scripts_write_their_figure(tmp_path, capsys, script, output):
         assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
     assert "wrote" in capsys.readouterr().out
     plt.close("all")
+
+
+if __name__ == "__main__":
+    raise SystemExit(pytest.main([__file__]))

@@ -160,3 +160,7 @@ def test_course_data_has_800_images():
         pytest.skip("the course's flowers copy is not on this machine")
     dataset = flowers_image_folder(root)
     assert len(dataset) == 800 and dataset.classes == ["test", "train", "val"]
+
+
+if __name__ == "__main__":
+    raise SystemExit(pytest.main([__file__]))

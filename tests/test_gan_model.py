@@ -104,3 +104,7 @@ def test_reference_checkpoint_loads_on_the_cpu():
     with torch.no_grad():
         images = generator(torch.randn(8, 64, 1, 1))
     assert images.shape == (8, 3, 32, 32) and images.min() >= -1 and images.max() <= 1 and images.std() > 0.2
+
+
+if __name__ == "__main__":
+    raise SystemExit(pytest.main([__file__]))

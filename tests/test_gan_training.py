@@ -379,3 +379,7 @@ def test_script_fails_without_traceback_as_a_subprocess(tmp_path):
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.startswith("error: the flowers folder {} does not exist".format(tmp_path / "none"))
+
+
+if __name__ == "__main__":
+    raise SystemExit(pytest.main([__file__]))

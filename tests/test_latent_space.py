@@ -72,3 +72,7 @@ def test_plot_latent_space_writes_the_figure(fake_data_dir, tmp_path):
     plt.close(fig)
     with pytest.raises(UserError, match="2-dimensional latent space"):
         plot_latent_space(VAE(latent_size=3), test_loader, output_dir=str(tmp_path))
+
+
+if __name__ == "__main__":
+    raise SystemExit(pytest.main([__file__]))

@@ -87,3 +87,7 @@ def test_fast_loader_gives_the_batches_of_the_torchvision_loader(fake_data_dir):
     assert torch.equal(torch.cat([y for _, y in test_batches]), torch.from_numpy(fake_mnist_arrays(200, 2)[1]).long())
     for (x_fast, _), (x_slow, _) in zip(test_batches, slow_test):
         assert torch.equal(x_fast, x_slow)
+
+
+if __name__ == "__main__":
+    raise SystemExit(pytest.main([__file__]))

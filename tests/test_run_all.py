@@ -12,6 +12,8 @@ import sys
 
 import pytest
 
+from lib.packages import missing_package_sentence
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 STUB = r'''
@@ -71,6 +73,8 @@ def repo(tmp_path):
     folder.mkdir()
     shutil.copy(os.path.join(ROOT, "run_all.sh"), str(folder))
     shutil.copytree(os.path.join(ROOT, "lib"), str(folder / "lib"), ignore=shutil.ignore_patterns("__pycache__"))
+    # The package check imports torch and the rest for real, seconds per run; it has a test of its own below.
+    (folder / "lib" / "packages.py").write_text("")
     for script in SCRIPTS:
         (folder / script).write_text(STUB)
     reference = tmp_path / "reference"
@@ -111,7 +115,7 @@ def test_quick_run_order_separate_root_reuse_and_force(repo):
     assert "run_all: done" in result.stdout and "quick smoke run" in result.stdout
 
     result, calls = run("--quick")  # everything is there: only the PDF is built again
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0 and "Names" not in result.stderr, result.stderr  # blank names: fine for --quick
     assert [c.split()[0] for c in calls] == ["make_submission.py"]
     assert result.stdout.count("reusing") == 12
 
@@ -150,8 +154,30 @@ def test_short_runs_are_not_reused_by_a_longer_run(repo):
     assert "--output ./results_gan/run_ep500_" in calls[10]  # temperature samples of the new run, not the short one
     assert calls[-1].startswith("make_submission.py --results_root . ") and "--quick" not in calls[-1]
     assert "--output submission.pdf" in calls[-1] and (folder / "submission.pdf").exists()
+    assert result.stderr.splitlines()[-1] == (
+        'run_all: warning: submission.pdf has a blank Names line, but the PDF must name its submitters; add them '
+        'with ./run_all.sh --names "A. B, C. D" (it reuses every finished result and builds only the PDF again)')
+    result, calls = run("--names", "A. B")  # as the warning says: only the PDF again, now with the names
+    assert result.returncode == 0 and "warning" not in result.stderr, result.stderr
+    assert [c.split()[0] for c in calls] == ["make_submission.py"] and "--names A. B" in calls[0]
+
+
+def test_a_hidden_package_stops_run_all_before_any_step(repo, tmp_path):
+    folder, run = repo
+    shutil.copy(os.path.join(ROOT, "lib", "packages.py"), str(folder / "lib" / "packages.py"))
+    stub = tmp_path / "hidden" / "matplotlib"
+    stub.mkdir(parents=True)
+    (stub / "__init__.py").write_text("raise ModuleNotFoundError(\"No module named 'matplotlib'\", "
+                                      "name='matplotlib')\n")
+    result, calls = run("--quick", PYTHONPATH=str(tmp_path / "hidden"))
+    assert (result.returncode, result.stdout, calls) == (2, "", [])
+    assert result.stderr == missing_package_sentence("matplotlib") + "\n"
 
 
 def test_unknown_argument(repo):
     result, calls = repo[1]("--quik")
     assert result.returncode == 2 and "unknown argument '--quik'" in result.stderr and calls == []
+
+
+if __name__ == "__main__":
+    raise SystemExit(pytest.main([__file__]))

@@ -199,6 +199,10 @@ def test_changed_numbers_change_the_answers(tmp_path, built, capsys):
     captured = capsys.readouterr()
     assert "wrote {} ({} pages)".format(result.path, result.pages) in captured.out
     assert "warning: missing results_kl30.0/latent_space.png" in captured.err
+    assert captured.err.splitlines()[-1] == (  # no names for a final PDF: said, with the command that adds them
+        "warning: {} has a blank Names line, but the PDF must name its submitters; add them with `python "
+        "make_submission.py --results_root {} --output {} --names \"A. B, C. D\"`".format(
+            result.path, root, tmp_path / "s.pdf"))
     with open(text_path) as handle:
         assert handle.read() == result.text
     text = flat(result.text)
@@ -212,6 +216,24 @@ def test_changed_numbers_change_the_answers(tmp_path, built, capsys):
         "results_kl30.0/latent_space.png (python plot_latent_space.py --kl_loss_weight 30)"]
     data, pages = pdf_pages(result.path)
     assert pages == result.pages and len(re.findall(rb"/Subtype\s*/Image", data)) == 11
+
+
+def test_only_a_final_pdf_without_names_warns(tmp_path, monkeypatch, capsys):
+    import make_submission
+
+    def fake_build(results_root, output, **settings):
+        with open(output, "wb") as handle:
+            handle.write(b"%PDF-1.4")
+        return submission.Submission(output, 9, "", [])
+
+    monkeypatch.setattr(submission, "build_submission", fake_build)
+    monkeypatch.chdir(tmp_path)
+    for argv, warned in ((["--names", "A. B"], False), (["--quick"], False), (["--names", " "], True), ([], True)):
+        make_submission.main(argv)
+        captured = capsys.readouterr()
+        assert captured.out.startswith("wrote ") and ("blank Names line" in captured.err) is warned, argv
+    assert captured.err == ("warning: ./submission.pdf has a blank Names line, but the PDF must name its "
+                            "submitters; add them with `python make_submission.py --names \"A. B, C. D\"`\n")
 
 
 def test_vae_answers_follow_the_size_of_the_kl_term():
@@ -273,3 +295,7 @@ def test_grid_tiles_and_image_measures():
     assert submission.variety(np.repeat(tiles[:1], 5, axis=0)) == pytest.approx(0, abs=1e-12)
     assert submission.compare_in_words(1.0, 1.02, "detail") == "about as much detail as"
     assert submission.compare_in_words(0.5, 1.0, "detail") == "clearly less detail than"
+
+
+if __name__ == "__main__":
+    raise SystemExit(pytest.main([__file__]))

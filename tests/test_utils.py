@@ -199,3 +199,7 @@ def test_show_images_opens_one_titled_window_per_file(tmp_path):
     titles = [plt.figure(number).axes[0].get_title() for number in plt.get_fignums()]
     plt.close("all")
     assert titles == ["a.png", "b.png"]
+
+
+if __name__ == "__main__":
+    raise SystemExit(pytest.main([__file__]))

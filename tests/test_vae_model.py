@@ -110,3 +110,7 @@ def test_reconstruction_term_equals_torch_binary_cross_entropy_in_value_and_grad
     assert torch.allclose(target.grad, expected_target_grad)
     nan_input = torch.full((1, 1, 2, 2), float("nan"))
     assert torch.isnan(binary_cross_entropy_sum(nan_input, torch.zeros(1, 1, 2, 2)))  # reported, not raised
+
+
+if __name__ == "__main__":
+    raise SystemExit(pytest.main([__file__]))

@@ -223,3 +223,7 @@ def test_ctrl_c_writes_a_checkpoint_and_says_how_to_resume(tmp_path, fake_data_d
     run_vae_training.main(["--resume", run_dir, "--epochs", str(checkpoint["epoch"] + 1), "--quiet",
                            "--data_dir", fake_data_dir])
     assert os.path.isfile(os.path.join(run_dir, "model.pth"))
+
+
+if __name__ == "__main__":
+    raise SystemExit(pytest.main([__file__]))

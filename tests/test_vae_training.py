@@ -102,3 +102,7 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(fake_data_dir, tmp_pa
 def test_kl_weight_zero_runs(fake_data_dir, tmp_path):
     _, history = _train(fake_data_dir, tmp_path, epochs=1, kl_loss_weight=0.0)
     assert history["test_loss"] == history["test_reconstruction"] and history["kl_loss_weight"] == 0.0
+
+
+if __name__ == "__main__":
+    raise SystemExit(pytest.main([__file__]))
