@@ -16,7 +16,7 @@ import sys
 
 # requirement names of requirements.txt -> the names Python imports them by
 PACKAGES = {"numpy": "numpy", "scipy": "scipy", "matplotlib": "matplotlib", "torch": "torch",
-            "torchvision": "torchvision", "Pillow": "PIL", "tqdm": "tqdm", "pypdf": "pypdf"}
+            "torchvision": "torchvision", "Pillow": "PIL", "tqdm": "tqdm", "pypdf": "pypdf", "fpdf2": "fpdf"}
 TEST_PACKAGES = {"pytest": "pytest", "pycodestyle": "pycodestyle", "vermin": "vermin"}
 REQUIREMENT_OF = {imported: name for name, imported in list(PACKAGES.items()) + list(TEST_PACKAGES.items())}
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -5,7 +5,7 @@ README), the Monte Carlo check of :mod:`lib.bertrand` and the seeded numbers of 
 The course's reference material is never put into the PDF; when it is available its images are only measured
 (edge detail, variety) so that the text can compare with them in words.
 
-The pages are laid out by :class:`lib.pdf_document.Document` (matplotlib's PDF backend; no TeX needed).
+The pages are laid out by :class:`lib.pdf_document.Document` (the PDF library fpdf2; no TeX needed).
 """
 import collections
 import datetime
@@ -787,7 +787,9 @@ def build_submission(results_root=".", output="submission.pdf", names="", date=N
     if reference_dir and not os.path.isdir(reference_dir):
         reference_dir = None
 
-    doc = Document()
+    footer = "submission.pdf, {}{}".format(names or "names: ____", ", QUICK SMOKE RUN, not the exercise's results"
+                                           if quick else "")
+    doc = Document(footer)
     write_title(doc, names, date, quick, results_root, vae_runs, gan)
     doc.new_page()
     write_bertrand(doc, bertrand.monte_carlo(mc_draws, mc_seed), mc_draws, mc_seed)
@@ -799,9 +801,7 @@ def build_submission(results_root=".", output="submission.pdf", names="", date=N
         doc.heading("Missing results")
         for item in missing:
             doc.paragraph(item, indent=0.25, bullet="-", color="red")
-    footer = "submission.pdf, {}{}".format(names or "names: ____", ", QUICK SMOKE RUN, not the exercise's results"
-                                           if quick else "")
     metadata = {"Title": "Exercise submission: generative models" + (" (quick smoke run)" if quick else ""),
                 "Author": names or "", "Subject": "Answers and results built by make_submission.py"}
-    page_texts = doc.save(output, footer, metadata)
+    page_texts = doc.save(output, metadata)
     return Submission(output, len(page_texts), "\f".join(page_texts), missing)
