@@ -11,7 +11,7 @@ import os
 import statistics
 import sys
 
-from lib.utils import add_common_arguments, non_negative_int, positive_int, run_main, seed
+from lib.utils import add_common_arguments, non_negative_int, nonempty_path, positive_int, run_main, seed
 
 
 def build_parser():
@@ -26,7 +26,8 @@ def build_parser():
     parser.add_argument("--threads", type=positive_int, default=None,
                         help="CPU threads for torch in every loop (default: torch's own choice)")
     parser.add_argument("--seed", type=seed, default=0, help="random seed of every loop")
-    parser.add_argument("--output_dir", default="results_benchmark", help="folder for the table and the curves")
+    parser.add_argument("--output_dir", type=nonempty_path, default="results_benchmark",
+                        help="folder for the table and the curves")
     add_common_arguments(parser)
     return parser
 

@@ -7,7 +7,7 @@ generator.pth or checkpoint.pth of a run, and on the course's gan_model_g_2500_e
 import argparse
 import os
 
-from lib.utils import add_common_arguments, configure_matplotlib, positive_float, positive_int, \
+from lib.utils import add_common_arguments, configure_matplotlib, nonempty_path, positive_float, positive_int, \
     prepare_output_file, run_main, seed
 
 MAX_IMAGES = 4096  # one grid; 4096 images need about 1 GB of activations in the generator
@@ -15,10 +15,11 @@ MAX_IMAGES = 4096  # one grid; 4096 images need about 1 GB of activations in the
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--checkpoint", default=None,
+    parser.add_argument("--checkpoint", type=nonempty_path, default=None,
                         help="generator.pth, checkpoint.pth, a run folder holding them, or the course's generator "
                              "file (default: the newest run's generator.pth under --results_dir)")
-    parser.add_argument("--results_dir", default="results_gan", help="where to look for the newest run")
+    parser.add_argument("--results_dir", type=nonempty_path, default="results_gan",
+                        help="where to look for the newest run")
     parser.add_argument("--temperature", type=positive_float, default=1.0,
                         help="variance T of the latent normal distribution (> 0; default 1)")
     parser.add_argument("--num_images", type=positive_int, default=64,
@@ -32,7 +33,7 @@ def main(argv=None):
     parser.add_argument("--interpolate", type=positive_int, nargs="?", const=10, default=None, metavar="STEPS",
                         help="instead of a grid, write a strip of STEPS images (default 10) walking linearly "
                              "between two latent vectors")
-    parser.add_argument("--output", default=None,
+    parser.add_argument("--output", type=nonempty_path, default=None,
                         help="PNG to write (default: <results_dir>/generated.png, or interpolation.png)")
     add_common_arguments(parser)
     args = parser.parse_args(argv)

@@ -2,8 +2,8 @@
 import argparse
 import os
 
-from lib.utils import add_common_arguments, configure_matplotlib, positive_int, prepare_output_dir, run_main, \
-    save_figure
+from lib.utils import add_common_arguments, configure_matplotlib, nonempty_path, positive_int, prepare_output_dir, \
+    run_main, save_figure
 
 
 def main(argv=None):
@@ -11,7 +11,7 @@ def main(argv=None):
     parser.add_argument("--n_repetitions", type=positive_int, default=1024, help="sample means per panel")
     parser.add_argument("--sample_sizes", type=positive_int, nargs="+", default=[1, 16, 64, 1024],
                         help="numbers of samples averaged into one mean, one figure row each")
-    parser.add_argument("--output_dir", default="results_distributions", help="folder for clt.png")
+    parser.add_argument("--output_dir", type=nonempty_path, default="results_distributions", help="folder for clt.png")
     add_common_arguments(parser, device=False)
     args = parser.parse_args(argv)
     configure_matplotlib(args.show)

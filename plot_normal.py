@@ -2,8 +2,8 @@
 import argparse
 import os
 
-from lib.utils import add_common_arguments, configure_matplotlib, positive_int, prepare_output_dir, run_main, \
-    save_figure, seed
+from lib.utils import add_common_arguments, configure_matplotlib, nonempty_path, positive_int, prepare_output_dir, \
+    run_main, save_figure, seed
 
 
 def main(argv=None):
@@ -11,7 +11,8 @@ def main(argv=None):
     parser.add_argument("--n_samples", type=positive_int, default=10000, help="samples per histogram")
     parser.add_argument("--bins", type=positive_int, default=40, help="histogram bins")
     parser.add_argument("--seed", type=seed, default=0, help="numpy random seed")
-    parser.add_argument("--output_dir", default="results_distributions", help="folder for normal.png")
+    parser.add_argument("--output_dir", type=nonempty_path, default="results_distributions",
+                        help="folder for normal.png")
     add_common_arguments(parser, device=False)
     args = parser.parse_args(argv)
     configure_matplotlib(args.show)

@@ -247,11 +247,12 @@ def mnist_loaders(batch_size=128, data_dir=None, device="cpu", per_sample=False,
     test_generator.manual_seed(0)  # only feeds the unused worker seed; keeps torch's global generator untouched
     if per_sample:
         from torchvision import datasets, transforms
+        pin_memory = torch.device(device).type == "cuda"  # page-locked batches: non_blocking copies do not block
         loaders = []
         for train, generator in ((True, train_generator), (False, test_generator)):
             dataset = datasets.MNIST(data_dir, train=train, transform=transforms.ToTensor(), download=False)
             loaders.append(torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=train,
-                                                       generator=generator))
+                                                       generator=generator, pin_memory=pin_memory))
         return tuple(loaders)
     train = TensorLoader(*load_mnist_tensors(data_dir, True, device), batch_size, True, train_generator)
     test = TensorLoader(*load_mnist_tensors(data_dir, False, device), batch_size, False, test_generator)
