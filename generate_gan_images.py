@@ -34,7 +34,8 @@ def main(argv=None):
                         help="instead of a grid, write a strip of STEPS images (default 10) walking linearly "
                              "between two latent vectors")
     parser.add_argument("--output", type=nonempty_path, default=None,
-                        help="PNG to write (default: <results_dir>/generated.png, or interpolation.png)")
+                        help="image to write, .png or .jpg (default: <results_dir>/generated.png, or "
+                             "interpolation.png)")
     add_common_arguments(parser)
     args = parser.parse_args(argv)
     if args.num_images > MAX_IMAGES:
@@ -45,7 +46,7 @@ def main(argv=None):
     configure_matplotlib(args.show)
     from lib.train_gan import find_newest_generator, interpolate_latents, latent_vectors, load_generator, \
         run_settings
-    from lib.utils import pick_device, save_image_grid, show_images
+    from lib.utils import IMAGE_FORMATS, pick_device, save_image_grid, show_images
     import torch
 
     device = pick_device(args.device)
@@ -57,7 +58,7 @@ def main(argv=None):
     nz = args.nz if args.nz is not None else settings.get("nz", 64)
     output = args.output or os.path.join(args.results_dir,
                                          "interpolation.png" if args.interpolate else "generated.png")
-    prepare_output_file(output, "--output")
+    prepare_output_file(output, "--output", suffixes=tuple(IMAGE_FORMATS))
     generator = load_generator(path, ngf, nz, device)
 
     if args.interpolate:

@@ -1,9 +1,10 @@
 """Part 2.1: histograms of sample means next to the normal distribution the central limit theorem predicts."""
 import argparse
+import json
 import os
 
 from lib.utils import add_common_arguments, configure_matplotlib, nonempty_path, positive_int, prepare_output_dir, \
-    run_main, save_figure
+    run_main, save_figure, save_text
 
 
 def main(argv=None):
@@ -22,6 +23,8 @@ def main(argv=None):
     plot_clt(args.n_repetitions, tuple(args.sample_sizes), plot=True)
     path = os.path.join(args.output_dir, "clt.png")
     save_figure(plt.gcf(), path, dpi=120)
+    save_text(json.dumps({"n_repetitions": args.n_repetitions, "sample_sizes": args.sample_sizes}),
+              os.path.join(args.output_dir, "clt.json"))  # what make_submission.py recomputes its numbers with
     print("wrote {}".format(path))
     if args.show:
         plt.show()

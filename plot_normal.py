@@ -1,9 +1,10 @@
 """Part 2.2: normal samples built from uniform samples only, compared with numpy's normal sampler."""
 import argparse
+import json
 import os
 
 from lib.utils import add_common_arguments, configure_matplotlib, nonempty_path, positive_int, prepare_output_dir, \
-    run_main, save_figure, seed
+    run_main, save_figure, save_text, seed
 
 
 def main(argv=None):
@@ -25,6 +26,8 @@ def main(argv=None):
     fig = plot_normal(args.n_samples, args.bins)
     path = os.path.join(args.output_dir, "normal.png")
     save_figure(fig, path, dpi=120)
+    save_text(json.dumps({"n_samples": args.n_samples, "bins": args.bins, "seed": args.seed}),
+              os.path.join(args.output_dir, "normal.json"))  # what make_submission.py recomputes its numbers with
     print("wrote {}".format(path))
     if args.show:
         plt.show()

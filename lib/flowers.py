@@ -43,14 +43,15 @@ def per_image_transform(image_size=32):
     ])
 
 
-def flowers_image_folder(root, transform=None, warn=True):
+def flowers_image_folder(root, transform=None, warn=True, flag="--data_dir"):
     """``torchvision.datasets.ImageFolder`` over ``root`` (all splits and classes); UserError when unusable.
 
-    Files without an image extension are skipped, each named in a warning on stderr when ``warn``.
+    Files without an image extension are skipped, each named in a warning on stderr when ``warn``. ``flag`` is
+    the calling script's option for the folder, named in the error messages.
     """
     from torchvision.datasets import ImageFolder
-    hint = ("put the course's {} there (python prepare_data.py does it) or pass --data_dir or set "
-            "FLOWERS_ROOT".format(FLOWERS_DIRNAME))
+    hint = ("put the course's {} there (python prepare_data.py does it) or pass {} or set "
+            "FLOWERS_ROOT".format(FLOWERS_DIRNAME, flag))
     if not os.path.isdir(root):
         raise UserError("the flowers folder {} {}; {}".format(
             root, "is a file, not a folder" if os.path.exists(root) else "does not exist", hint))

@@ -140,11 +140,12 @@ def can_download(timeout=3.0):
         return False
 
 
-def ensure_mnist(data_dir, download=True):
+def ensure_mnist(data_dir, download=True, flag="--data_dir"):
     """Make sure the four uncompressed MNIST files are in ``<data_dir>/MNIST/raw/`` and intact.
 
     Missing files are decompressed from a ``.gz`` beside them; if some are still missing, torchvision downloads
-    them when ``download`` is true and its mirror can be reached. Raises :class:`UserError` otherwise.
+    them when ``download`` is true and its mirror can be reached. Raises :class:`UserError` otherwise, naming the
+    calling script's option ``flag`` for the folder.
     Returns the raw folder.
     """
     raw = raw_folder(data_dir)
@@ -157,8 +158,8 @@ def ensure_mnist(data_dir, download=True):
     if missing:
         if not (download and can_download()):
             raise UserError("MNIST is not in {} (missing {}) and cannot be downloaded from here; {}, or point "
-                            "--data_dir or MNIST_ROOT at the folder that holds MNIST/raw/".format(
-                                raw, ", ".join(missing), _where_to_put_files(raw)))
+                            "{} or MNIST_ROOT at the folder that holds MNIST/raw/".format(
+                                raw, ", ".join(missing), _where_to_put_files(raw), flag))
         from torchvision import datasets
         try:
             datasets.MNIST(data_dir, train=True, download=True)

@@ -296,10 +296,14 @@ def prepare_output_dir(path, flag="--output_dir"):
     return path
 
 
-def prepare_output_file(path, flag="--output"):
-    """Check that the file ``path`` can be written (not a folder; its folder is created); returns ``path``."""
+def prepare_output_file(path, flag="--output", suffixes=None):
+    """Check that the file ``path`` can be written (not a folder; its folder is created; its suffix one of
+    ``suffixes`` if given); returns ``path``."""
     if os.path.isdir(path):
         raise UserError("{} is a folder; pass the path of a file to {}".format(path, flag))
+    if suffixes is not None and os.path.splitext(path)[1].lower() not in suffixes:
+        raise UserError("{} {} does not end in {}, the file types it can write; choose such a name".format(
+            flag, path, " or ".join(suffixes)))
     prepare_output_dir(os.path.dirname(os.path.abspath(path)), flag)
     return path
 
@@ -345,17 +349,45 @@ os.umask(_UMASK)
 
 @contextlib.contextmanager
 def atomic_path(path):
-    """Yield a temporary file name in the folder of ``path``; on success rename it onto ``path``."""
+    """Yield a temporary file name in the folder of ``path``; on success rename it onto ``path``.
+
+    A full disk (or quota) while writing ends in a :class:`UserError` naming the folder; the temporary file is
+    removed and ``path`` keeps its previous contents.
+    """
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-    os.close(fd)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+        os.close(fd)
+    except OSError as err:
+        _raise_if_disk_full(err, path)
+        raise
     try:
         yield tmp
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes the file private (0600); give it a normal file's mode
         os.replace(tmp, path)
+    except (OSError, RuntimeError) as err:
+        _raise_if_disk_full(err, path)
+        raise
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+# torch.save on a full disk raises RuntimeErrors with these texts (from its zip writer), not an OSError.
+_DISK_FULL_TEXTS = ("unexpected pos", "file write failed", "No space left on device")
+
+
+def _raise_if_disk_full(err, path):
+    """Turn ``err`` into a UserError if it says that the disk (or the user's quota) is full."""
+    if isinstance(err, OSError):
+        full = err.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+    else:
+        full = any(text in str(err) for text in _DISK_FULL_TEXTS)
+    if full:
+        raise UserError("the disk holding {} is full, so writing {} failed; the previous {} there (if any), and so "
+                        "the last good checkpoint, is intact and no partial file was left: free some space and run "
+                        "the command again (a training run continues with --resume)".format(
+                            os.path.dirname(os.path.abspath(path)), os.path.basename(path), os.path.basename(path)))
 
 
 def save_torch(obj, path):
@@ -379,8 +411,12 @@ def save_text(text, path):
             handle.write(text)
 
 
+# Image files the grids may be written as: suffix -> PIL format name.
+IMAGE_FORMATS = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg"}
+
+
 def save_image_grid(images, path, nrow=8, padding=2, value_range=None):
-    """Save a batch ``(B, C, H, W)`` as one PNG grid, atomically.
+    """Save a batch ``(B, C, H, W)`` as one image grid, atomically: JPEG for a .jpg or .jpeg ``path``, else PNG.
 
     ``value_range`` is the (low, high) range of the pixel values, e.g. (-1, 1) for GAN images; None means [0, 1].
     """
@@ -388,7 +424,7 @@ def save_image_grid(images, path, nrow=8, padding=2, value_range=None):
     grid = vutils.make_grid(images.detach().float().cpu(), nrow=nrow, padding=padding,
                             normalize=value_range is not None, value_range=value_range)
     with atomic_path(path) as tmp:
-        vutils.save_image(grid, tmp, format="png")
+        vutils.save_image(grid, tmp, format=IMAGE_FORMATS.get(os.path.splitext(path)[1].lower(), "png"))
 
 
 # ----------------------------------------------------------------------------------------------------------------
