@@ -16,8 +16,8 @@ import torch
 from lib.flowers import FlowersInMemory, flowers_image_folder, per_image_loader, per_image_transform
 from lib.model_gan import Discriminator, Generator, weights_init
 from lib.utils import StopRequest, UserError, has_fast_bfloat16, keep_freed_memory, load_checkpoint, \
-    load_state_dict_checked, pick_device, save_figure, save_image_grid, save_text, save_torch, seed_everything, \
-    shell_quote
+    load_optimizer_state, load_state_dict_checked, pick_device, save_figure, save_image_grid, save_text, save_torch, \
+    seed_everything, shell_quote
 
 NUM_FIXED_NOISE = 1024  # fixed latent vectors saved with a run; the first SAMPLE_GRID are drawn in the grids
 SAMPLE_GRID = 64
@@ -242,16 +242,6 @@ def compile_models(generator, discriminator, batch_size, nz, autocast=None):
         generator.zero_grad(set_to_none=True)
         discriminator.zero_grad(set_to_none=True)
     return run_g, run_d
-
-
-def load_optimizer_state(optimizer, state):
-    """``optimizer.load_state_dict(state)`` keeping this optimizer's own implementation choice (fused, foreach,
-    capturable): a checkpoint records the one of the device it was written on, and a GPU's fused kernel must not
-    follow a run that continues on a CPU (older torch versions have none there), nor the reverse."""
-    own = optimizer.param_groups
-    groups = [dict(saved, **{key: group[key] for key in ("fused", "foreach", "capturable") if key in group})
-              for saved, group in zip(state["param_groups"], own)]
-    optimizer.load_state_dict(dict(state, param_groups=groups))
 
 
 def restore_data_state(data_generator, state, fallback_seed, log=print):

@@ -18,8 +18,8 @@ from tqdm import tqdm
 from lib.explore_latent_space import LATENT_SPACE_NAME, LATENT_STATS_NAME
 from lib.loss_vae import VAELoss
 from lib.mnist import mnist_loaders
-from lib.utils import StopRequest, UserError, keep_freed_memory, prepare_output_dir, save_figure, save_image_grid, \
-    save_text, save_torch
+from lib.utils import StopRequest, UserError, keep_freed_memory, load_optimizer_state, prepare_output_dir, \
+    save_figure, save_image_grid, save_text, save_torch
 
 CHECKPOINT_NAME = "checkpoint.pth"
 MODEL_NAME = "model.pth"
@@ -173,7 +173,7 @@ def train_vae(model, train_loader, test_loader, num_epochs=15, lr=1e-3, kl_loss_
     done_epochs, start_step, partial_loss = 0, 0, 0.0
     if checkpoint is not None:
         model.load_state_dict(checkpoint["model"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
+        load_optimizer_state(optimizer, checkpoint["optimizer"])
         history = checkpoint["history"]
         done_epochs, start_step, partial_loss = checkpoint["epoch"], checkpoint["step"], checkpoint["partial_loss"]
         if (checkpoint.get("n_train"), checkpoint.get("steps_per_epoch")) != (n_train, steps_per_epoch):

@@ -451,6 +451,16 @@ def load_checkpoint(path, missing_hint):
                             "it is damaged, truncated, or was not written by torch.save"))
 
 
+def load_optimizer_state(optimizer, state):
+    """``optimizer.load_state_dict(state)`` keeping this optimizer's own implementation choice (fused, foreach,
+    capturable): a checkpoint records the one of the device it was written on, and a GPU's fused kernel must not
+    follow a run that continues on a CPU (older torch versions have none there), nor the reverse."""
+    own = optimizer.param_groups
+    groups = [dict(saved, **{key: group[key] for key in ("fused", "foreach", "capturable") if key in group})
+              for saved, group in zip(state["param_groups"], own)]
+    optimizer.load_state_dict(dict(state, param_groups=groups))
+
+
 def load_state_dict_checked(model, state_dict, source):
     """Load ``state_dict`` into ``model`` strictly; on a mismatch say which entries and shapes disagree."""
     if not isinstance(state_dict, dict):
