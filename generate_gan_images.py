@@ -58,8 +58,8 @@ def main(argv=None):
     nz = args.nz if args.nz is not None else settings.get("nz", 64)
     output = args.output or os.path.join(args.results_dir,
                                          "interpolation.png" if args.interpolate else "generated.png")
+    generator = load_generator(path, ngf, nz, device)  # before the output folder is made: the file may be wrong
     prepare_output_file(output, "--output", suffixes=tuple(IMAGE_FORMATS))
-    generator = load_generator(path, ngf, nz, device)
 
     if args.interpolate:
         ends = latent_vectors(2, nz, args.temperature, args.seed, device)

@@ -153,7 +153,10 @@ def test_generated_images_have_the_format_their_name_asks_for(tmp_path, capsys):
     err = one_sentence(capsys, generate_gan_images.main, ["--checkpoint", generator_path, "--ngf", "4",
                                                           "--output", str(tmp_path / "new" / "grid.gif")])
     assert "--output {} does not end in .png or .jpg or .jpeg".format(tmp_path / "new" / "grid.gif") in err
-    assert not (tmp_path / "new").exists()
+    err = one_sentence(capsys, generate_gan_images.main, ["--checkpoint", str(tmp_path / "missing.pth"),
+                                                          "--output", str(tmp_path / "new" / "grid.png")])
+    assert "missing.pth does not exist" in err
+    assert not (tmp_path / "new").exists()  # a failed start makes no folder
 
 
 def test_benchmark_names_its_own_data_flags(tmp_path, capsys, monkeypatch):
