@@ -277,7 +277,8 @@ def train_gan(args, run_dir=None, checkpoint=None, log=print):
     ``checkpoint`` is a loaded ``checkpoint.pth`` to continue from.
 
     Returns a dict: ``status`` ("finished" or "interrupted"), ``history``, ``epoch_seconds`` (wall time of each
-    epoch trained in this call), ``generator``, ``discriminator``, ``iteration``, ``epoch``.
+    epoch trained in this call), ``generator``, ``discriminator``, ``iteration``, ``epoch``, ``signal`` (the
+    number of the signal that interrupted the run: SIGINT for Ctrl-C, SIGTERM; else None).
     """
     device = pick_device(args.device)
     check_settings(args, device)
