@@ -104,3 +104,7 @@ def test_vae_on_cuda_then_on_the_cpu(fake_data_dir, tmp_path, loader):
                            "--device", "cpu"] + loader)
     checkpoint = load_checkpoint(os.path.join(run_dir, "checkpoint.pth"), "")
     assert checkpoint["epoch"] == 2 and all(math.isfinite(loss) for loss in checkpoint["history"]["test_loss"])
+
+
+if __name__ == "__main__":
+    raise SystemExit(pytest.main([__file__]))

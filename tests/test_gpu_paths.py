@@ -275,3 +275,7 @@ def test_seed_help_says_gpu_runs_are_not_bit_reproducible():
     text = " ".join(run_gan_training.build_parser().format_help().split())
     assert "the same seed repeats a run bit for bit on the same CPU" in text
     assert "GPU runs are not bit-reproducible" in text
+
+
+if __name__ == "__main__":
+    raise SystemExit(pytest.main([__file__]))

@@ -199,3 +199,7 @@ def test_pdf_part_2_uses_the_settings_the_figures_were_drawn_with(tmp_path):
     submission.write_distributions(doc, str(tmp_path))
     assert "the 1024 means of plot_clt.py's default settings (the figure's own settings were not recorded" in \
         " ".join(doc.parts)
+
+
+if __name__ == "__main__":
+    raise SystemExit(pytest.main([__file__]))
