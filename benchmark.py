@@ -12,7 +12,7 @@ import os
 import statistics
 import sys
 
-from lib.utils import add_common_arguments, non_negative_int, positive_int, run_main, seed
+from lib.utils import add_common_arguments, non_negative_int, nonempty_path, positive_int, run_main, seed
 
 
 def build_parser():
@@ -27,7 +27,12 @@ def build_parser():
     parser.add_argument("--threads", type=positive_int, default=None,
                         help="CPU threads for torch in every loop (default: torch's own choice)")
     parser.add_argument("--seed", type=seed, default=0, help="random seed of every loop")
-    parser.add_argument("--output_dir", default="results_benchmark", help="folder for the table and the curves")
+    parser.add_argument("--flowers_dir", type=nonempty_path, default=None,
+                        help="the flowers folder (default: $FLOWERS_ROOT or dataset_flowers_64px/)")
+    parser.add_argument("--mnist_dir", type=nonempty_path, default=None,
+                        help="folder holding MNIST/raw/ (default: $MNIST_ROOT, else data)")
+    parser.add_argument("--output_dir", type=nonempty_path, default="results_benchmark",
+                        help="folder for the table and the curves")
     add_common_arguments(parser)
     return parser
 
@@ -54,9 +59,17 @@ def main(argv=None):
     from lib.utils import configure_matplotlib, has_fast_bfloat16, pick_device, prepare_output_dir
     configure_matplotlib(args.show)
     device = pick_device(args.device)
-    prepare_output_dir(args.output_dir)
     import torch
     from lib import benchmark
+    from lib.flowers import default_flowers_dir, flowers_image_folder
+    from lib.mnist import default_data_dir, ensure_mnist
+    flowers_dir = args.flowers_dir if args.flowers_dir is not None else default_flowers_dir()
+    mnist_dir = args.mnist_dir if args.mnist_dir is not None else default_data_dir()
+    if args.gan_epochs:  # both data sets are checked before anything runs or is written
+        flowers_image_folder(flowers_dir, warn=False, flag="--flowers_dir")
+    if args.vae_epochs:
+        ensure_mnist(mnist_dir, download=False, flag="--mnist_dir")
+    prepare_output_dir(args.output_dir)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     print("device {}, {} torch thread(s), torch {}".format(device, torch.get_num_threads(), torch.__version__))
@@ -77,7 +90,8 @@ def main(argv=None):
     loops = []
     if args.gan_epochs:
         from run_gan_training import parse_training_args
-        common = ["--epochs", str(args.gan_epochs), "--seed", str(args.seed), "--device", str(device), "--quiet"]
+        common = ["--epochs", str(args.gan_epochs), "--seed", str(args.seed), "--device", str(device), "--quiet",
+                  "--data_dir", flowers_dir]
         gan_args = parse_training_args(common)
         loops.append(("gan", "tutorial", args.gan_epochs, lambda: benchmark.gan_tutorial(gan_args)))
         loops.append(("gan", "project float32", args.gan_epochs, lambda: benchmark.gan_project(gan_args)))
@@ -90,9 +104,9 @@ def main(argv=None):
                 "GPU" if device.type == "cuda" else "CPU"))
     if args.vae_epochs:
         loops.append(("vae", "tutorial", args.vae_epochs,
-                      lambda: benchmark.vae_tutorial(args.vae_epochs, None, device, args.seed)))
+                      lambda: benchmark.vae_tutorial(args.vae_epochs, mnist_dir, device, args.seed)))
         loops.append(("vae", "project", args.vae_epochs,
-                      lambda: benchmark.vae_project(args.vae_epochs, None, device, args.seed)))
+                      lambda: benchmark.vae_project(args.vae_epochs, mnist_dir, device, args.seed)))
     try:
         for model, loop, epochs, run in sorted(loops, key=lambda item: item[1] != "tutorial"):  # stable: keeps order
             record(model, loop, epochs, run())

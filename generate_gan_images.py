@@ -8,7 +8,7 @@ import lib.packages  # noqa: F401 (first import: a missing package ends in one s
 import argparse
 import os
 
-from lib.utils import add_common_arguments, configure_matplotlib, positive_float, positive_int, \
+from lib.utils import add_common_arguments, configure_matplotlib, nonempty_path, positive_float, positive_int, \
     prepare_output_file, run_main, seed
 
 MAX_IMAGES = 4096  # one grid; 4096 images need about 1 GB of activations in the generator
@@ -16,10 +16,11 @@ MAX_IMAGES = 4096  # one grid; 4096 images need about 1 GB of activations in the
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--checkpoint", default=None,
+    parser.add_argument("--checkpoint", type=nonempty_path, default=None,
                         help="generator.pth, checkpoint.pth, a run folder holding them, or the course's generator "
                              "file (default: the newest run's generator.pth under --results_dir)")
-    parser.add_argument("--results_dir", default="results_gan", help="where to look for the newest run")
+    parser.add_argument("--results_dir", type=nonempty_path, default="results_gan",
+                        help="where to look for the newest run")
     parser.add_argument("--temperature", type=positive_float, default=1.0,
                         help="variance T of the latent normal distribution (> 0; default 1)")
     parser.add_argument("--num_images", type=positive_int, default=64,
@@ -33,8 +34,9 @@ def main(argv=None):
     parser.add_argument("--interpolate", type=positive_int, nargs="?", const=10, default=None, metavar="STEPS",
                         help="instead of a grid, write a strip of STEPS images (default 10) walking linearly "
                              "between two latent vectors")
-    parser.add_argument("--output", default=None,
-                        help="PNG to write (default: <results_dir>/generated.png, or interpolation.png)")
+    parser.add_argument("--output", type=nonempty_path, default=None,
+                        help="image to write, .png or .jpg (default: <results_dir>/generated.png, or "
+                             "interpolation.png)")
     add_common_arguments(parser)
     args = parser.parse_args(argv)
     if args.num_images > MAX_IMAGES:
@@ -45,7 +47,7 @@ def main(argv=None):
     configure_matplotlib(args.show)
     from lib.train_gan import find_newest_generator, interpolate_latents, latent_vectors, load_generator, \
         run_settings
-    from lib.utils import pick_device, save_image_grid, show_images
+    from lib.utils import IMAGE_FORMATS, pick_device, save_image_grid, show_images
     import torch
 
     device = pick_device(args.device)
@@ -57,8 +59,8 @@ def main(argv=None):
     nz = args.nz if args.nz is not None else settings.get("nz", 64)
     output = args.output or os.path.join(args.results_dir,
                                          "interpolation.png" if args.interpolate else "generated.png")
-    prepare_output_file(output, "--output")
-    generator = load_generator(path, ngf, nz, device)
+    generator = load_generator(path, ngf, nz, device)  # before the output folder is made: the file may be wrong
+    prepare_output_file(output, "--output", suffixes=tuple(IMAGE_FORMATS))
 
     if args.interpolate:
         ends = latent_vectors(2, nz, args.temperature, args.seed, device)

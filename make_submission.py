@@ -4,7 +4,7 @@ import argparse
 import os
 import sys
 
-from lib.utils import configure_matplotlib, run_main
+from lib.utils import configure_matplotlib, nonempty_path, run_main
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_REFERENCE = os.path.join(ROOT, "..", "shared", "reference")
@@ -12,22 +12,23 @@ DEFAULT_REFERENCE = os.path.join(ROOT, "..", "shared", "reference")
 
 def build_parser():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--results_root", default=".",
+    parser.add_argument("--results_root", type=nonempty_path, default=".",
                         help="folder holding results_distributions/, results_kl{W}/ and results_gan/ (default .)")
-    parser.add_argument("--output", default=None,
+    parser.add_argument("--output", type=nonempty_path, default=None,
                         help="PDF to write (default: submission.pdf in --results_root, so a quick run's results "
                              "never replace the full run's PDF)")
     parser.add_argument("--names", default="", help="the team's names for the title page, e.g. \"A. B, C. D\"")
     parser.add_argument("--date", default=None, help="date on the title page (default: today, YYYY-MM-DD)")
     parser.add_argument("--quick", action="store_true", help="mark every page as a quick smoke run")
-    parser.add_argument("--gan_run", default=None,
+    parser.add_argument("--gan_run", type=nonempty_path, default=None,
                         help="GAN run folder to show (default: newest finished results_gan/run_* under the root)")
-    parser.add_argument("--reference_dir", default=DEFAULT_REFERENCE,
+    parser.add_argument("--reference_dir", type=nonempty_path, default=DEFAULT_REFERENCE,
                         help="the course's reference images, only measured to compare in words, never put into "
                              "the PDF (default ../shared/reference; skipped when absent)")
     parser.add_argument("--allow_missing", action="store_true",
                         help="leave marked gaps for missing results instead of stopping")
-    parser.add_argument("--text_output", default=None, help="also write the PDF's text to this file")
+    parser.add_argument("--text_output", type=nonempty_path, default=None,
+                        help="also write the PDF's text to this file")
     return parser
 
 

@@ -1,10 +1,11 @@
 """Part 2.1: histograms of sample means next to the normal distribution the central limit theorem predicts."""
 import lib.packages  # noqa: F401 (first import: a missing package ends in one sentence, not a traceback)
 import argparse
+import json
 import os
 
-from lib.utils import add_common_arguments, configure_matplotlib, positive_int, prepare_output_dir, run_main, \
-    save_figure
+from lib.utils import add_common_arguments, configure_matplotlib, nonempty_path, positive_int, prepare_output_dir, \
+    run_main, save_figure, save_text
 
 
 def main(argv=None):
@@ -12,7 +13,7 @@ def main(argv=None):
     parser.add_argument("--n_repetitions", type=positive_int, default=1024, help="sample means per panel")
     parser.add_argument("--sample_sizes", type=positive_int, nargs="+", default=[1, 16, 64, 1024],
                         help="numbers of samples averaged into one mean, one figure row each")
-    parser.add_argument("--output_dir", default="results_distributions", help="folder for clt.png")
+    parser.add_argument("--output_dir", type=nonempty_path, default="results_distributions", help="folder for clt.png")
     add_common_arguments(parser, device=False)
     args = parser.parse_args(argv)
     configure_matplotlib(args.show)
@@ -23,6 +24,8 @@ def main(argv=None):
     plot_clt(args.n_repetitions, tuple(args.sample_sizes), plot=True)
     path = os.path.join(args.output_dir, "clt.png")
     save_figure(plt.gcf(), path, dpi=120)
+    save_text(json.dumps({"n_repetitions": args.n_repetitions, "sample_sizes": args.sample_sizes}),
+              os.path.join(args.output_dir, "clt.json"))  # what make_submission.py recomputes its numbers with
     print("wrote {}".format(path))
     if args.show:
         plt.show()

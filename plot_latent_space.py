@@ -5,7 +5,8 @@ import json
 import os
 import sys
 
-from lib.utils import UserError, add_common_arguments, non_negative_float, positive_int, run_main, shell_quote
+from lib.utils import UserError, add_common_arguments, non_negative_float, nonempty_path, positive_int, run_main, \
+    shell_quote
 
 
 def main(argv=None):
@@ -20,9 +21,12 @@ def plot(argv):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--kl_loss_weight", type=non_negative_float, default=1.0,
                         help="KL weight of the training run; selects results_kl{W}/ (default 1.0)")
-    parser.add_argument("--model_dir", default=None, help="run folder holding model.pth (default results_kl{W})")
-    parser.add_argument("--output_dir", default=None, help="where latent_space.png goes (default: --model_dir)")
-    parser.add_argument("--data_dir", default=None, help="folder holding MNIST/raw/ (default: $MNIST_ROOT, else data)")
+    parser.add_argument("--model_dir", type=nonempty_path, default=None,
+                        help="run folder holding model.pth (default results_kl{W})")
+    parser.add_argument("--output_dir", type=nonempty_path, default=None,
+                        help="where latent_space.png goes (default: --model_dir)")
+    parser.add_argument("--data_dir", type=nonempty_path, default=None,
+                        help="folder holding MNIST/raw/ (default: $MNIST_ROOT, else data)")
     parser.add_argument("--hidden_size", type=positive_int, default=None,
                         help="hidden units of the trained model (default: read from model.pth)")
     parser.add_argument("--latent_size", type=positive_int, default=2,

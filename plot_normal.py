@@ -1,10 +1,11 @@
 """Part 2.2: normal samples built from uniform samples only, compared with numpy's normal sampler."""
 import lib.packages  # noqa: F401 (first import: a missing package ends in one sentence, not a traceback)
 import argparse
+import json
 import os
 
-from lib.utils import add_common_arguments, configure_matplotlib, positive_int, prepare_output_dir, run_main, \
-    save_figure, seed
+from lib.utils import add_common_arguments, configure_matplotlib, nonempty_path, positive_int, prepare_output_dir, \
+    run_main, save_figure, save_text, seed
 
 
 def main(argv=None):
@@ -12,7 +13,8 @@ def main(argv=None):
     parser.add_argument("--n_samples", type=positive_int, default=10000, help="samples per histogram")
     parser.add_argument("--bins", type=positive_int, default=40, help="histogram bins")
     parser.add_argument("--seed", type=seed, default=0, help="numpy random seed")
-    parser.add_argument("--output_dir", default="results_distributions", help="folder for normal.png")
+    parser.add_argument("--output_dir", type=nonempty_path, default="results_distributions",
+                        help="folder for normal.png")
     add_common_arguments(parser, device=False)
     args = parser.parse_args(argv)
     configure_matplotlib(args.show)
@@ -25,6 +27,8 @@ def main(argv=None):
     fig = plot_normal(args.n_samples, args.bins)
     path = os.path.join(args.output_dir, "normal.png")
     save_figure(fig, path, dpi=120)
+    save_text(json.dumps({"n_samples": args.n_samples, "bins": args.bins, "seed": args.seed}),
+              os.path.join(args.output_dir, "normal.json"))  # what make_submission.py recomputes its numbers with
     print("wrote {}".format(path))
     if args.show:
         plt.show()

@@ -9,18 +9,20 @@ import argparse
 import os
 
 from lib.data_setup import FLOWERS_DIRNAME, link_flowers
-from lib.utils import UserError, prepare_output_dir, run_main
+from lib.utils import UserError, nonempty_path, prepare_output_dir, run_main
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--source", default=os.path.join(ROOT, "..", "shared", "datasets"),
+    parser.add_argument("--source", type=nonempty_path, default=os.path.join(ROOT, "..", "shared", "datasets"),
                         help="folder holding MNIST/raw/*.gz and dataset_flowers_64px/ (default ../shared/datasets)")
-    parser.add_argument("--data_dir", default=os.environ.get("MNIST_ROOT", os.path.join(ROOT, "data")),
+    parser.add_argument("--data_dir", type=nonempty_path,
+                        default=os.environ.get("MNIST_ROOT", os.path.join(ROOT, "data")),
                         help="where MNIST goes, as <data_dir>/MNIST/raw/ (default: $MNIST_ROOT or data/)")
-    parser.add_argument("--flowers_dir", default=os.environ.get("FLOWERS_ROOT", os.path.join(ROOT, FLOWERS_DIRNAME)),
+    parser.add_argument("--flowers_dir", type=nonempty_path,
+                        default=os.environ.get("FLOWERS_ROOT", os.path.join(ROOT, FLOWERS_DIRNAME)),
                         help="where the flowers go (default: $FLOWERS_ROOT or dataset_flowers_64px/)")
     parser.add_argument("--copy", action="store_true", help="copy the flowers instead of linking them")
     args = parser.parse_args(argv)

@@ -1,7 +1,8 @@
 """Part 4: train the DCGAN on the flowers set (course defaults) and write results_gan/run_<settings>_<time>/.
 
-Ctrl-C finishes the current epoch, writes a checkpoint and prints the command that resumes the run;
-``--resume RUN_DIR`` continues it to the same number of updates as an uninterrupted run.
+Ctrl-C (or SIGTERM, as Slurm sends before a time limit) finishes the current epoch, writes a checkpoint and
+prints the command that resumes the run; ``--resume RUN_DIR`` continues it to the same number of updates as an
+uninterrupted run, on this device or another.
 """
 import lib.packages  # noqa: F401 (first import: a missing package ends in one sentence, not a traceback)
 import argparse
@@ -9,21 +10,28 @@ import os
 import sys
 import time
 
-from lib.utils import add_common_arguments, below_one, configure_matplotlib, non_negative_int, positive_float, \
-    positive_int, prepare_output_dir, run_main, seed, shell_quote
+from lib.utils import add_common_arguments, below_one, configure_matplotlib, non_negative_int, nonempty_path, \
+    positive_float, positive_int, prepare_output_dir, run_main, seed, shell_quote
 
 
 # What a run learns with; --resume keeps the run's own values and refuses others.
 FIXED_ON_RESUME = ("seed", "batch_size", "image_size", "nz", "ngf", "ndf", "lr", "beta1", "beta2", "bf16",
                    "per_image_loader")
+# How to run, not what to learn: --resume takes these from its own command line (auto resolved for its device).
+FROM_COMMAND_LINE = ("device", "quiet", "show", "channels_last", "compile", "num_workers", "checkpoint_every",
+                     "plot_every")
 
 
 def build_parser():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data_dir", default=None,
+    parser.add_argument("--data_dir", type=nonempty_path, default=None,
                         help="the flowers folder (default: $FLOWERS_ROOT or dataset_flowers_64px/)")
-    parser.add_argument("--output_dir", default="results_gan", help="folder that receives the run folders")
-    parser.add_argument("--seed", type=seed, default=999, help="random seed")
+    parser.add_argument("--output_dir", type=nonempty_path, default="results_gan",
+                        help="folder that receives the run folders")
+    parser.add_argument("--seed", type=seed, default=999,
+                        help="random seed; the same seed repeats a run bit for bit on the same CPU, also across "
+                             "--resume; GPU runs are not bit-reproducible (cuDNN's algorithm choice, TF32, fused "
+                             "kernels and atomic adds round differently from run to run)")
     parser.add_argument("--epochs", type=positive_int, default=None,
                         help="passes over the 800 images (default 500; with --resume the run's own number)")
     parser.add_argument("--batch_size", type=positive_int, default=128, help="images per update")
@@ -51,7 +59,7 @@ def build_parser():
     parser.add_argument("--checkpoint_every", type=positive_int, default=25,
                         help="write checkpoint.pth every this many epochs")
     parser.add_argument("--plot_every", type=positive_int, default=50, help="redraw losses.png every this many epochs")
-    parser.add_argument("--resume", metavar="RUN_DIR", default=None,
+    parser.add_argument("--resume", metavar="RUN_DIR", type=nonempty_path, default=None,
                         help="continue the run in RUN_DIR from its checkpoint.pth (its settings are kept; "
                              "--epochs may raise the total)")
     add_common_arguments(parser)
@@ -96,7 +104,7 @@ def main(argv=None):
             if value != getattr(defaults, key) and value != stored.get(key, value):
                 raise UserError("--{} {} differs from the run in {} ({}); leave it out when resuming, or start a "
                                 "new run".format(key, value, run_dir, stored[key]))
-        for key in ("device", "quiet", "show"):  # how to run, not what to learn: from this command line
+        for key in FROM_COMMAND_LINE:
             stored[key] = getattr(args, key)
         if args.data_dir is not None:
             stored["data_dir"] = args.data_dir
@@ -126,8 +134,9 @@ def main(argv=None):
             os.rmdir(run_dir)  # a run that failed before writing anything leaves no empty folder
     if result["status"] == "interrupted":
         print("interrupted after epoch {} ({} updates); checkpoint written. Resume with:\n  python "
-              "run_gan_training.py --resume {}".format(result["epoch"], result["iteration"], shell_quote(run_dir)))
-        sys.exit(130)
+              "run_gan_training.py --resume {}".format(result["epoch"], result["iteration"], shell_quote(run_dir)),
+              flush=True)
+        sys.exit(128 + result["signal"])  # 130 after Ctrl-C, 143 after SIGTERM
     trained = result["epoch_seconds"]
     print("trained {} epochs in {:.0f} s ({:.3f} s per epoch); the run has {} epochs, {} updates; results in {}"
           .format(len(trained), time.time() - started, sum(trained) / max(len(trained), 1), result["epoch"],

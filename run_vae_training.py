@@ -4,8 +4,8 @@ import argparse
 import os
 import sys
 
-from lib.utils import UserError, add_common_arguments, non_negative_float, positive_float, positive_int, run_main, \
-    seed, shell_quote
+from lib.utils import UserError, add_common_arguments, non_negative_float, nonempty_path, positive_float, \
+    positive_int, run_main, seed, shell_quote
 
 # Training settings a resumed run must keep; None as the parser default tells "not given" from "given".
 DEFAULTS = {"kl_loss_weight": 1.0, "epochs": 15, "batch_size": 128, "lr": 1e-3, "seed": 0, "hidden_size": 100,
@@ -31,10 +31,11 @@ def build_parser():
     parser.add_argument("--hidden_size", type=positive_int, default=None, help="hidden units per side (default 100)")
     parser.add_argument("--latent_size", type=positive_int, default=None,
                         help="latent dimensions (default 2; plot_latent_space.py needs 2)")
-    parser.add_argument("--data_dir", default=None,
+    parser.add_argument("--data_dir", type=nonempty_path, default=None,
                         help="folder holding MNIST/raw/ (default: $MNIST_ROOT, else data)")
-    parser.add_argument("--output_dir", default=None, help="run folder (default results_kl{W}, e.g. results_kl1.0)")
-    parser.add_argument("--resume", metavar="RUN_DIR", default=None,
+    parser.add_argument("--output_dir", type=nonempty_path, default=None,
+                        help="run folder (default results_kl{W}, e.g. results_kl1.0)")
+    parser.add_argument("--resume", metavar="RUN_DIR", type=nonempty_path, default=None,
                         help="continue the interrupted run in RUN_DIR from its checkpoint.pth")
     parser.add_argument("--overwrite", action="store_true",
                         help="start a new run even where --output_dir holds one (its files are deleted first)")
@@ -136,7 +137,7 @@ def main(argv=None):
     except TrainingInterrupted as stop:
         print("{}; {} holds that state; resume with `python run_vae_training.py --resume {}`".format(
             stop, stop.checkpoint_path, shell_quote(output_dir)), file=sys.stderr)
-        sys.exit(130)
+        sys.exit(128 + stop.signal_number)  # 130 after Ctrl-C, 143 after SIGTERM
     except KeyboardInterrupt:  # Ctrl-C while loading, or a second one: stop now; atomic writes left no broken file
         print("interrupted; {}".format(
             "resume from the last checkpoint with `python run_vae_training.py --resume {}`".format(

@@ -78,13 +78,19 @@ def normal(loc=0.0, scale=1.0, n_samples=1):
     return loc + scale * std_normal(n_samples)
 
 
+def normal_panels(n_samples=10000):
+    """The samples :func:`plot_normal` draws from numpy's global generator, in its order: a list of
+    ``(name, ours (n_samples,), numpy's (n_samples,))`` for N(0, 1) and N(-10, 3^2)."""
+    return [
+        ("N(0, 1)", std_normal(n_samples), np.random.normal(0, 1, n_samples)),
+        ("N(-10, 3$^2$)", normal(-10, 3, n_samples), np.random.normal(-10, 3, n_samples)),
+    ]
+
+
 def plot_normal(n_samples=10000, bins=40):
     """Compare the uniform-based approximations with numpy's normal sampler in two panels of a new figure."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    panels = (
-        ("N(0, 1)", std_normal(n_samples), np.random.normal(0, 1, n_samples)),
-        ("N(-10, 3$^2$)", normal(-10, 3, n_samples), np.random.normal(-10, 3, n_samples)),
-    )
+    panels = normal_panels(n_samples)
     for ax, (name, ours, reference) in zip(axes, panels):
         ax.hist(ours, bins=bins, density=True, alpha=0.5, label="mean of {} uniforms".format(N_UNIFORM_PER_SAMPLE))
         ax.hist(reference, bins=bins, density=True, alpha=0.5, label="np.random.normal")
@@ -94,3 +100,24 @@ def plot_normal(n_samples=10000, bins=40):
         ax.legend(fontsize="small")
     fig.tight_layout()
     return fig
+
+
+# The settings each figure was drawn with, written beside it (results_distributions/clt.json, normal.json) so
+# that the PDF's numbers are those of the figures it shows. Defaults: the scripts' own.
+FIGURE_DEFAULTS = {"clt": {"n_repetitions": 1024, "sample_sizes": [1, 16, 64, 1024]},
+                   "normal": {"n_samples": 10000, "bins": 40, "seed": 0}}
+
+
+def figure_settings(folder, figure):
+    """``(settings, recorded)``: the settings ``folder/<figure>.json`` records for ``figure`` ("clt" or "normal"),
+    or the defaults and False when there is no readable record."""
+    import json
+    import os
+    settings = dict(FIGURE_DEFAULTS[figure])
+    try:
+        with open(os.path.join(folder, figure + ".json")) as handle:
+            recorded = json.load(handle)
+        settings.update({key: recorded[key] for key in settings})
+        return settings, True
+    except (OSError, ValueError, KeyError, TypeError):
+        return settings, False

@@ -6,7 +6,8 @@ random crop, else a center crop, to a square; horizontal flip with probability 1
 - :func:`per_image_loader`: the tutorial's path, ``torchvision.datasets.ImageFolder`` with PIL transforms per
   image and a ``DataLoader`` with worker processes.
 - :class:`FlowersInMemory`: decodes and resizes every image once into one uint8 tensor on the training device,
-  then shuffles, crops, flips and normalises whole epochs with a few tensor operations. The resize is
+  then shuffles, crops, flips and normalises whole epochs with a few tensor operations (drawn on the CPU,
+  applied on the device). The resize is
   deterministic, so doing it once is exact; the crop offsets and flips are drawn per image with the same
   distribution as the PIL transforms (the resized images are not square, so random-crop offsets vary).
 
@@ -42,14 +43,15 @@ def per_image_transform(image_size=32):
     ])
 
 
-def flowers_image_folder(root, transform=None, warn=True):
+def flowers_image_folder(root, transform=None, warn=True, flag="--data_dir"):
     """``torchvision.datasets.ImageFolder`` over ``root`` (all splits and classes); UserError when unusable.
 
-    Files without an image extension are skipped, each named in a warning on stderr when ``warn``.
+    Files without an image extension are skipped, each named in a warning on stderr when ``warn``. ``flag`` is
+    the calling script's option for the folder, named in the error messages.
     """
     from torchvision.datasets import ImageFolder
-    hint = ("put the course's {} there (python prepare_data.py does it) or pass --data_dir or set "
-            "FLOWERS_ROOT".format(FLOWERS_DIRNAME))
+    hint = ("put the course's {} there (python prepare_data.py does it) or pass {} or set "
+            "FLOWERS_ROOT".format(FLOWERS_DIRNAME, flag))
     if not os.path.isdir(root):
         raise UserError("the flowers folder {} {}; {}".format(
             root, "is a file, not a folder" if os.path.exists(root) else "does not exist", hint))
@@ -121,12 +123,15 @@ class FlowersInMemory:
 
         Per image, with probability 1/2 a uniformly placed crop, else the center crop (offset
         ``round((size - S) / 2)``, rounding half to even as torchvision does), then a flip with probability 1/2.
+        The random draws come from ``generator``, a CPU ``torch.Generator`` (None: torch's global one), whatever
+        the device: a run's data order then resumes on any device, and a CPU run repeats bit for bit.
         """
         n, s, device = index.shape[0], self.image_size, self.device
+        index = index.to(device)
         room = self.sizes[index] - s  # (B, 2) free pixels along height and width
-        random_crop = torch.rand(n, 1, generator=generator, device=device) < 0.5  # (B, 1)
-        uniform = torch.rand(n, 2, generator=generator, device=device)  # (B, 2)
-        flip = torch.rand(n, generator=generator, device=device) < 0.5  # (B,)
+        random_crop = (torch.rand(n, 1, generator=generator) < 0.5).to(device)  # (B, 1)
+        uniform = torch.rand(n, 2, generator=generator).to(device)  # (B, 2)
+        flip = (torch.rand(n, generator=generator) < 0.5).to(device)  # (B,)
         random_offset = (uniform * (room + 1)).floor().long().clamp_(max=room)  # uniform on 0..room
         center_offset = torch.round(room.double() / 2.0).long()
         offset = torch.where(random_crop, random_offset, center_offset)  # (B, 2) top, left
@@ -139,26 +144,32 @@ class FlowersInMemory:
         return (crops.float() / 255.0 - 0.5) / 0.5  # the same arithmetic as ToTensor + Normalize
 
     def epoch(self, batch_size, generator=None):
-        """Shuffle and augment all images for one epoch; returns a list of batches (the last may be smaller)."""
-        order = torch.randperm(len(self), generator=generator, device=self.device)
+        """Shuffle and augment all images for one epoch; returns a list of batches (the last may be smaller).
+
+        ``generator``: a CPU ``torch.Generator`` for the shuffle and the augmentation (see :meth:`augment`).
+        """
+        order = torch.randperm(len(self), generator=generator)
         images = self.augment(order, generator)
         return list(torch.split(images, batch_size))
 
 
-def per_image_loader(root, image_size=32, batch_size=128, num_workers=2, generator=None, check=True):
+def per_image_loader(root, image_size=32, batch_size=128, num_workers=2, generator=None, check=True,
+                     pin_memory=False):
     """The tutorial's data path: ImageFolder + per-image PIL transforms + a shuffling ``DataLoader``.
 
     Returns a DataLoader yielding ``(images (B, 3, S, S) in [-1, 1], labels (B,))``. ``generator`` seeds the
-    shuffling and the worker processes' random transforms.
+    shuffling and the worker processes' random transforms. ``pin_memory`` (for a CUDA device) puts batches in
+    page-locked memory, from which ``.to(device, non_blocking=True)`` copies without blocking.
     """
     dataset = flowers_image_folder(root, transform=per_image_transform(image_size))
     if check:
         check_images_decode(dataset)
     return torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=True, num_workers=num_workers,
-                                       generator=generator, worker_init_fn=_ignore_ctrl_c)
+                                       generator=generator, worker_init_fn=_ignore_ctrl_c, pin_memory=pin_memory)
 
 
 def _ignore_ctrl_c(worker_id):
-    """Workers leave Ctrl-C to the main process, which finishes the epoch and writes a checkpoint."""
+    """Workers leave Ctrl-C and SIGTERM to the main process, which finishes the epoch and writes a checkpoint."""
     import signal
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)

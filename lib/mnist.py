@@ -140,11 +140,12 @@ def can_download(timeout=3.0):
         return False
 
 
-def ensure_mnist(data_dir, download=True):
+def ensure_mnist(data_dir, download=True, flag="--data_dir"):
     """Make sure the four uncompressed MNIST files are in ``<data_dir>/MNIST/raw/`` and intact.
 
     Missing files are decompressed from a ``.gz`` beside them; if some are still missing, torchvision downloads
-    them when ``download`` is true and its mirror can be reached. Raises :class:`UserError` otherwise.
+    them when ``download`` is true and its mirror can be reached. Raises :class:`UserError` otherwise, naming the
+    calling script's option ``flag`` for the folder.
     Returns the raw folder.
     """
     raw = raw_folder(data_dir)
@@ -157,8 +158,8 @@ def ensure_mnist(data_dir, download=True):
     if missing:
         if not (download and can_download()):
             raise UserError("MNIST is not in {} (missing {}) and cannot be downloaded from here; {}, or point "
-                            "--data_dir or MNIST_ROOT at the folder that holds MNIST/raw/".format(
-                                raw, ", ".join(missing), _where_to_put_files(raw)))
+                            "{} or MNIST_ROOT at the folder that holds MNIST/raw/".format(
+                                raw, ", ".join(missing), _where_to_put_files(raw), flag))
         from torchvision import datasets
         try:
             datasets.MNIST(data_dir, train=True, download=True)
@@ -247,11 +248,12 @@ def mnist_loaders(batch_size=128, data_dir=None, device="cpu", per_sample=False,
     test_generator.manual_seed(0)  # only feeds the unused worker seed; keeps torch's global generator untouched
     if per_sample:
         from torchvision import datasets, transforms
+        pin_memory = torch.device(device).type == "cuda"  # page-locked batches: non_blocking copies do not block
         loaders = []
         for train, generator in ((True, train_generator), (False, test_generator)):
             dataset = datasets.MNIST(data_dir, train=train, transform=transforms.ToTensor(), download=False)
             loaders.append(torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=train,
-                                                       generator=generator))
+                                                       generator=generator, pin_memory=pin_memory))
         return tuple(loaders)
     train = TensorLoader(*load_mnist_tensors(data_dir, True, device), batch_size, True, train_generator)
     test = TensorLoader(*load_mnist_tensors(data_dir, False, device), batch_size, False, test_generator)

@@ -3,6 +3,7 @@
 Both networks keep their layers, activations included, in an ``nn.ModuleList`` named ``layers``, so a state dict
 has the keys ``layers.0.weight``, ``layers.1.running_mean``, ... of the course's reference checkpoint.
 """
+import torch
 from torch import nn
 
 
@@ -78,7 +79,12 @@ class Discriminator(nn.Module):
         ])
 
     def forward(self, x):
-        """``x``: images ``(B, C, 32, 32)`` in [-1, 1]; returns probabilities ``(B, 1, 1, 1)``."""
-        for layer in self.layers:
+        """``x``: images ``(B, C, 32, 32)`` in [-1, 1]; returns probabilities ``(B, 1, 1, 1)``.
+
+        The last conv and the sigmoid run in float32 even under autocast: in bfloat16 (8 bits of mantissa)
+        sigmoid(6.5) rounds to 1.0, and the loss of a fake scored 1.0 saturates with a vanishing gradient.
+        """
+        for layer in self.layers[:-2]:
             x = layer(x)
-        return x
+        with torch.autocast(x.device.type, enabled=False):
+            return self.layers[-1](self.layers[-2](x.float()))

@@ -12,13 +12,12 @@ import os
 import time
 
 import torch
-from torch import nn
 
 from lib.flowers import FlowersInMemory, flowers_image_folder, per_image_loader, per_image_transform
 from lib.model_gan import Discriminator, Generator, weights_init
 from lib.utils import StopRequest, UserError, has_fast_bfloat16, keep_freed_memory, load_checkpoint, \
-    load_state_dict_checked, pick_device, save_figure, save_image_grid, save_text, save_torch, seed_everything, \
-    shell_quote
+    load_optimizer_state, load_state_dict_checked, pick_device, save_figure, save_image_grid, save_text, save_torch, \
+    seed_everything, shell_quote
 
 NUM_FIXED_NOISE = 1024  # fixed latent vectors saved with a run; the first SAMPLE_GRID are drawn in the grids
 SAMPLE_GRID = 64
@@ -27,7 +26,30 @@ CHECKPOINT_KEYS = ("generator", "discriminator", "optimizer_g", "optimizer_d", "
                    "fixed_noise", "history", "rng", "args")
 IMAGE_SIZE = 32  # the networks are built for 32x32 images
 
-_bce = nn.BCELoss()
+
+class _BinaryCrossEntropy(torch.autograd.Function):
+    """``nn.BCELoss()`` (mean over the batch) without its range check: the same formula, log clamped at -100,
+    and the same gradient formula, so values and gradients are bit for bit those of ``nn.BCELoss`` for inputs in
+    [0, 1] (tested). A NaN input gives a NaN loss, which the loop reports, where ``nn.BCELoss`` on a GPU would
+    fail a device-side assert that leaves the CUDA context unusable."""
+
+    @staticmethod
+    def forward(ctx, probabilities, target):
+        ctx.save_for_backward(probabilities, target)
+        loss = ((target - 1) * torch.clamp(torch.log1p(-probabilities), min=-100)
+                - target * torch.clamp(torch.log(probabilities), min=-100))  # (B,)
+        return loss.mean()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        probabilities, target = ctx.saved_tensors
+        grad = grad_output * (probabilities - target) / torch.clamp((1 - probabilities) * probabilities, min=1e-12)
+        return grad / probabilities.numel(), None
+
+
+def _bce(probabilities, target):
+    """Binary cross-entropy of ``probabilities`` ``(B,)`` against ``target`` ``(B,)``, averaged: a 0-d tensor."""
+    return _BinaryCrossEntropy.apply(probabilities, target)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -183,10 +205,59 @@ def check_settings(args, device):
         raise UserError("the networks are built for {0}x{0} images, so --image_size must be {0}".format(IMAGE_SIZE))
     if args.bf16 and not has_fast_bfloat16(device):
         if device.type == "cuda":
-            raise UserError("--bf16 was asked for but this GPU has no bfloat16 support; leave --bf16 out")
+            raise UserError("--bf16 was asked for but the GPU {} ({}, compute capability {}.{}) has no bfloat16 "
+                            "arithmetic (it needs compute capability 8.0 or newer: A100, RTX 30xx, H100, ...); "
+                            "leave --bf16 out".format(device, torch.cuda.get_device_name(device),
+                                                      *torch.cuda.get_device_capability(device)))
         raise UserError("--bf16 was asked for but this CPU has no bfloat16 arithmetic in hardware (it needs "
                         "AVX-512), where bfloat16 runs about 17 times slower than float32; leave --bf16 out")
     flowers_image_folder(args.data_dir, warn=False)
+
+
+def compile_models(generator, discriminator, batch_size, nz, autocast=None):
+    """``torch.compile`` both networks and run one forward and backward pass through them on a batch of the
+    training's shape, so a machine where compiling fails (no Triton on Windows or on older GPUs) is told in one
+    sentence before anything is written; the pass also does the compiling the first update would do. The
+    networks' weights, batch-norm statistics and gradients, and torch's random streams, are left as they were."""
+    if not hasattr(torch, "compile"):
+        raise UserError("--compile needs PyTorch 2.0 or newer (this is {}); leave --compile out".format(
+            torch.__version__))
+    device = next(generator.parameters()).device
+    buffers = [buffer.clone() for model in (generator, discriminator) for buffer in model.buffers()]
+    noise_source = torch.Generator().manual_seed(0)  # the trial must not move torch's global random stream
+    noise = torch.randn(batch_size, nz, 1, 1, generator=noise_source).to(device)
+    try:
+        run_g, run_d = torch.compile(generator), torch.compile(discriminator)
+        with autocast() if autocast is not None else contextlib.nullcontext():
+            output = run_d(run_g(noise))  # (B, 1, 1, 1)
+        output.float().sum().backward()
+    except Exception as err:  # dynamo and inductor fail in many exception types
+        lines = [line for line in str(err).splitlines() if line.strip()]
+        raise UserError("--compile does not work on this machine ({}: {}); leave --compile out".format(
+            type(err).__name__, lines[0][:200] if lines else "no message"))
+    finally:
+        with torch.no_grad():
+            for buffer, value in zip((b for model in (generator, discriminator) for b in model.buffers()), buffers):
+                buffer.copy_(value)
+        generator.zero_grad(set_to_none=True)
+        discriminator.zero_grad(set_to_none=True)
+    return run_g, run_d
+
+
+def restore_data_state(data_generator, state, fallback_seed, log=print):
+    """Put the data order's random state of a checkpoint into the CPU generator ``data_generator``.
+
+    Checkpoints of older versions of this project drew the data order on the training device, so a GPU run
+    stored a CUDA generator's state, which a CPU generator cannot take: such a run continues with the data order
+    seeded by ``fallback_seed`` (the same run otherwise), and ``log`` says so.
+    """
+    expected = data_generator.get_state().numel()
+    if state.numel() == expected:
+        data_generator.set_state(state)
+        return
+    data_generator.manual_seed(fallback_seed)
+    log("note: the checkpoint holds the data order of a GPU, written by an older version of this project; the "
+        "run continues with a data order seeded anew (seed {})".format(fallback_seed))
 
 
 class NonFiniteLoss(Exception):
@@ -206,7 +277,8 @@ def train_gan(args, run_dir=None, checkpoint=None, log=print):
     ``checkpoint`` is a loaded ``checkpoint.pth`` to continue from.
 
     Returns a dict: ``status`` ("finished" or "interrupted"), ``history``, ``epoch_seconds`` (wall time of each
-    epoch trained in this call), ``generator``, ``discriminator``, ``iteration``, ``epoch``.
+    epoch trained in this call), ``generator``, ``discriminator``, ``iteration``, ``epoch``, ``signal`` (the
+    number of the signal that interrupted the run: SIGINT for Ctrl-C, SIGTERM; else None).
     """
     device = pick_device(args.device)
     check_settings(args, device)
@@ -220,23 +292,21 @@ def train_gan(args, run_dir=None, checkpoint=None, log=print):
     autocast = functools.partial(torch.autocast, device.type, dtype=torch.bfloat16) if args.bf16 else None
     run_g, run_d = generator, discriminator
     if getattr(args, "compile", False):  # opt-in: compiling takes minutes and pays off on GPUs, if at all
-        if not hasattr(torch, "compile"):
-            raise UserError("--compile needs PyTorch 2.0 or newer (this is {})".format(torch.__version__))
-        run_g, run_d = torch.compile(generator), torch.compile(discriminator)
+        run_g, run_d = compile_models(generator, discriminator, args.batch_size, args.nz, autocast)
 
-    # Data: one uint8 tensor on the device, or the tutorial's per-image DataLoader.
+    # Data: one uint8 tensor on the device, or the tutorial's per-image DataLoader. Either draws its randomness
+    # from a CPU generator, so a checkpoint's data state resumes on any device.
+    data_generator = torch.Generator()
+    data_generator.manual_seed(args.seed)
     if args.per_image_loader:
-        data_generator = torch.Generator()
-        data_generator.manual_seed(args.seed)
-        loader = per_image_loader(args.data_dir, IMAGE_SIZE, args.batch_size, args.num_workers, data_generator)
+        loader = per_image_loader(args.data_dir, IMAGE_SIZE, args.batch_size, args.num_workers, data_generator,
+                                  pin_memory=device.type == "cuda")
         num_images = len(loader.dataset)
 
         def epoch_batches():
             return (images for images, _ in loader)
     else:
         data = FlowersInMemory(args.data_dir, IMAGE_SIZE, device)
-        data_generator = torch.Generator(device=device)
-        data_generator.manual_seed(args.seed)
         num_images = len(data)
 
         def epoch_batches():
@@ -248,15 +318,15 @@ def train_gan(args, run_dir=None, checkpoint=None, log=print):
     if checkpoint is not None:
         generator.load_state_dict(checkpoint["generator"])
         discriminator.load_state_dict(checkpoint["discriminator"])
-        optimizer_g.load_state_dict(checkpoint["optimizer_g"])
-        optimizer_d.load_state_dict(checkpoint["optimizer_d"])
+        load_optimizer_state(optimizer_g, checkpoint["optimizer_g"])
+        load_optimizer_state(optimizer_d, checkpoint["optimizer_d"])
         fixed_noise = checkpoint["fixed_noise"].to(device)
         history = {key: list(checkpoint["history"][key]) for key in HISTORY_KEYS}
         iteration, start_epoch = checkpoint["iteration"], checkpoint["epoch"]
         torch.set_rng_state(checkpoint["rng"]["torch"])
         if device.type == "cuda" and checkpoint["rng"].get("cuda") is not None:
             torch.cuda.set_rng_state(checkpoint["rng"]["cuda"], device)
-        data_generator.set_state(checkpoint["rng"]["data"])
+        restore_data_state(data_generator, checkpoint["rng"]["data"], args.seed + start_epoch, log)
 
     def save_state(epoch):
         """checkpoint.pth (resumable), generator.pth, discriminator.pth and history.json."""
@@ -294,7 +364,7 @@ def train_gan(args, run_dir=None, checkpoint=None, log=print):
     epoch_seconds = []
     status = "finished"
     try:
-        with StopRequest("\nCtrl-C: finishing this epoch, then writing a checkpoint (Ctrl-C again stops at once)",
+        with StopRequest("finishing this epoch, then writing a checkpoint (Ctrl-C again stops at once)",
                          bar.write if not args.quiet else log) as stop:
             for epoch in range(start_epoch, args.epochs):
                 started = time.perf_counter()
@@ -306,15 +376,10 @@ def train_gan(args, run_dir=None, checkpoint=None, log=print):
                     if size not in labels:
                         labels[size] = torch.ones(size, device=device)
                     noise = torch.randn(size, args.nz, 1, 1, device=device)
-                    try:
-                        errD_real, D_x, errD_fake, D_G_z1, fake = discriminator_step(
-                            run_d, run_g, real, noise, labels[size], optimizer_d, autocast)
-                        errG, D_G_z2 = generator_step(run_d, run_g, fake, labels[size], optimizer_g, autocast,
-                                                      discriminator_grads=False)
-                    except RuntimeError as err:  # BCE refuses D outputs outside [0, 1], i.e. NaN
-                        if "between 0 and 1" in str(err):
-                            raise NonFiniteLoss()
-                        raise
+                    errD_real, D_x, errD_fake, D_G_z1, fake = discriminator_step(  # a NaN stays in the sums
+                        run_d, run_g, real, noise, labels[size], optimizer_d, autocast)
+                    errG, D_G_z2 = generator_step(run_d, run_g, fake, labels[size], optimizer_g, autocast,
+                                                  discriminator_grads=False)
                     sums += torch.stack([errD_real.detach() + errD_fake.detach(), errG.detach(), D_x, D_G_z1,
                                          D_G_z2])
                     iteration += 1
@@ -360,15 +425,16 @@ def train_gan(args, run_dir=None, checkpoint=None, log=print):
         plot_history(history, os.path.join(run_dir, "losses.png"))
         save_state(len(history["epoch"]))
     return {"status": status, "history": history, "epoch_seconds": epoch_seconds, "generator": generator,
-            "discriminator": discriminator, "iteration": iteration, "epoch": len(history["epoch"])}
+            "discriminator": discriminator, "iteration": iteration, "epoch": len(history["epoch"]),
+            "signal": stop.requested if status == "interrupted" else None}
 
 
 def _training_examples(args, data=None):
     """64 augmented training images ``(64, 3, 32, 32)``, drawn without touching the training random streams."""
     if data is not None:
-        generator = torch.Generator(device=data.device)
+        generator = torch.Generator()
         generator.manual_seed(args.seed + 1)
-        index = torch.randperm(len(data), generator=generator, device=data.device)[:SAMPLE_GRID]
+        index = torch.randperm(len(data), generator=generator)[:SAMPLE_GRID]
         return data.augment(index, generator).cpu()
     with torch.random.fork_rng(devices=[]):  # the PIL transforms draw from the global CPU generator
         torch.manual_seed(args.seed + 1)

@@ -2,14 +2,15 @@
 
 The hot loop keeps its loss sums as tensors and reads them once per epoch (and every 50 steps for the progress
 bar unless --quiet), so the host does not wait on the device after every step. A checkpoint is written
-atomically after every epoch; Ctrl-C finishes the current step, writes a checkpoint that resumes mid-epoch, and
-raises :class:`TrainingInterrupted`.
+atomically after every epoch; Ctrl-C (or SIGTERM) finishes the current step, writes a checkpoint that resumes
+mid-epoch, and raises :class:`TrainingInterrupted`.
 """
 import glob
 import inspect
 import json
 import math
 import os
+import signal
 
 import torch
 from tqdm import tqdm
@@ -17,8 +18,8 @@ from tqdm import tqdm
 from lib.explore_latent_space import LATENT_SPACE_NAME, LATENT_STATS_NAME
 from lib.loss_vae import VAELoss
 from lib.mnist import mnist_loaders
-from lib.utils import StopRequest, UserError, keep_freed_memory, prepare_output_dir, save_figure, save_image_grid, \
-    save_text, save_torch
+from lib.utils import StopRequest, UserError, keep_freed_memory, load_optimizer_state, prepare_output_dir, \
+    save_figure, save_image_grid, save_text, save_torch
 
 CHECKPOINT_NAME = "checkpoint.pth"
 MODEL_NAME = "model.pth"
@@ -50,13 +51,15 @@ def run_files(output_dir):
 
 
 class TrainingInterrupted(Exception):
-    """Ctrl-C stopped training after a complete step; ``checkpoint_path`` resumes it exactly."""
+    """Ctrl-C or SIGTERM (``signal_number``) stopped training after a complete step; ``checkpoint_path`` resumes it
+    exactly."""
 
-    def __init__(self, checkpoint_path, epoch, step, steps_per_epoch):
+    def __init__(self, checkpoint_path, epoch, step, steps_per_epoch, signal_number=signal.SIGINT):
         super().__init__("training interrupted in epoch {} after {} of {} batches".format(
             epoch, step, steps_per_epoch) if step else "training interrupted after epoch {}".format(epoch - 1))
         self.checkpoint_path, self.epoch, self.step, self.steps_per_epoch = \
             checkpoint_path, epoch, step, steps_per_epoch
+        self.signal_number = signal_number
 
 
 def make_adam(parameters, lr):
@@ -170,7 +173,7 @@ def train_vae(model, train_loader, test_loader, num_epochs=15, lr=1e-3, kl_loss_
     done_epochs, start_step, partial_loss = 0, 0, 0.0
     if checkpoint is not None:
         model.load_state_dict(checkpoint["model"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
+        load_optimizer_state(optimizer, checkpoint["optimizer"])
         history = checkpoint["history"]
         done_epochs, start_step, partial_loss = checkpoint["epoch"], checkpoint["step"], checkpoint["partial_loss"]
         if (checkpoint.get("n_train"), checkpoint.get("steps_per_epoch")) != (n_train, steps_per_epoch):
@@ -237,7 +240,7 @@ def train_vae(model, train_loader, test_loader, num_epochs=15, lr=1e-3, kl_loss_
                     if not math.isfinite(loss_sum.item()):
                         raise nan_error(epoch)
                     write_checkpoint(epoch_start_rng, epoch - 1, step, loss_sum.item())
-                    raise TrainingInterrupted(paths[CHECKPOINT_NAME], epoch, step, steps_per_epoch)
+                    raise TrainingInterrupted(paths[CHECKPOINT_NAME], epoch, step, steps_per_epoch, stop.requested)
             progress.close()
 
             test_terms, shown = evaluate(model, test_loader, criterion, device)
@@ -258,7 +261,7 @@ def train_vae(model, train_loader, test_loader, num_epochs=15, lr=1e-3, kl_loss_
             write_checkpoint(_rng_state(generator, device), epoch, 0, 0.0)
             save_text(json.dumps(history, indent=1), paths[LOSSES_NAME])
             if stop.requested and epoch < num_epochs:
-                raise TrainingInterrupted(paths[CHECKPOINT_NAME], epoch + 1, 0, steps_per_epoch)
+                raise TrainingInterrupted(paths[CHECKPOINT_NAME], epoch + 1, 0, steps_per_epoch, stop.requested)
 
     save_torch(model.state_dict(), paths[MODEL_NAME])
     save_text(json.dumps(history, indent=1), paths[LOSSES_NAME])

@@ -6,6 +6,7 @@ no GPU) ends in one sentence on stderr and exit status 2 instead of a traceback.
 import argparse
 import contextlib
 import ctypes
+import errno
 import inspect
 import os
 import random
@@ -31,12 +32,19 @@ def run_main(main, argv=None):
         print("error: {}".format(err), file=sys.stderr)
         sys.exit(2)
     except (MemoryError, RuntimeError) as err:  # numpy raises MemoryError; torch a RuntimeError (CUDA: its subclass)
-        if not isinstance(err, MemoryError) and not any(
-                text in str(err) for text in ("can't allocate memory", "out of memory")):
+        if not isinstance(err, MemoryError) and not any(text in str(err) for text in OUT_OF_MEMORY_TEXTS):
             raise
+        gpu = any(text in str(err) for text in ("CUDA", "CUBLAS", "CUDNN", "GPU"))
         print("error: out of memory ({}); choose smaller sizes (fewer images or samples, a smaller batch or "
-              "model)".format(str(err).strip().splitlines()[0][:200]), file=sys.stderr)
+              "model){}".format(str(err).strip().splitlines()[0][:200],
+                                ", check with nvidia-smi whether another process holds the GPU's memory, or "
+                                "use --device cpu" if gpu else ""), file=sys.stderr)
         sys.exit(2)
+
+
+# What torch's errors say when memory ran out, including the cuBLAS and cuDNN handles that cannot be created.
+OUT_OF_MEMORY_TEXTS = ("can't allocate memory", "out of memory", "CUBLAS_STATUS_ALLOC_FAILED",
+                       "CUDNN_STATUS_ALLOC_FAILED", "CUDNN_STATUS_NOT_INITIALIZED")
 
 
 def shell_quote(path):
@@ -96,6 +104,14 @@ def positive_float(text):
     return value
 
 
+def nonempty_path(text):
+    """argparse type: a file or folder name, which must not be empty (an empty string would silently mean a
+    default, or the current folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path was given; name a file or folder")
+    return text
+
+
 def non_negative_float(text):
     """argparse type: a finite number >= 0."""
     value = _number(text, float, "a number")
@@ -139,7 +155,16 @@ def pick_device(name="auto"):
     """Turn 'auto', 'cpu', 'cuda' or 'cuda:N' into a ``torch.device``; refuse CUDA on a machine without it."""
     import torch
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if not torch.cuda.is_available():
+            return torch.device("cpu")
+        device = torch.device("cuda")
+        problem = cuda_problem(device)
+        if problem:
+            if problem not in _WARNED:
+                _WARNED.add(problem)
+                print("warning: {}; --device auto trains on the CPU instead".format(problem), file=sys.stderr)
+            return torch.device("cpu")
+        return device
     try:
         device = torch.device(name)
     except RuntimeError:
@@ -151,21 +176,79 @@ def pick_device(name="auto"):
         if device.index is not None and device.index >= torch.cuda.device_count():
             raise UserError("--device {} does not exist: this machine has {} CUDA device(s)".format(
                 name, torch.cuda.device_count()))
+        problem = cuda_problem(device)
+        if problem:
+            raise UserError("{}; use --device cpu".format(problem))
     elif device.type != "cpu":
         raise UserError("--device {!r} is not supported; use cpu, cuda, cuda:N or auto".format(name))
     return device
 
 
+_CUDA_CHECKED = {}  # device -> the problem found (or "") by cuda_problem, once per process
+_WARNED = set()
+
+
+def _run_tiny_kernels(device):
+    """A matrix product (cuBLAS) and a convolution (cuDNN) of a few numbers on ``device``, read back."""
+    import torch
+    ones = torch.ones(8, 8, device=device)
+    product = ones @ ones  # (8, 8)
+    image = torch.nn.functional.conv2d(ones.view(1, 1, 8, 8), ones[:3, :3].reshape(1, 1, 3, 3))  # (1, 1, 6, 6)
+    return float(product.sum() + image.sum())
+
+
+def cuda_problem(device):
+    """Why the CUDA ``device`` cannot train (one clause), or "" when a tiny kernel ran on it.
+
+    Catches what a visible GPU can still fail with: a PyTorch build without kernels for its architecture ("no
+    kernel image is available"), cuBLAS or cuDNN unable to get memory because another process holds it, a broken
+    driver.
+    """
+    import torch
+    key = str(device)
+    if key not in _CUDA_CHECKED:
+        try:
+            _run_tiny_kernels(device)
+            _CUDA_CHECKED[key] = ""
+        except (RuntimeError, AssertionError) as err:  # torch's CUDA errors are RuntimeErrors
+            text = str(err)
+            try:
+                what = "the GPU {} ({}, compute capability {}.{})".format(
+                    device, torch.cuda.get_device_name(device), *torch.cuda.get_device_capability(device))
+            except (RuntimeError, AssertionError):
+                what = "the GPU {}".format(device)
+            if "no kernel image" in text:
+                problem = ("{} is not supported by this PyTorch build (no kernel image for it, it supports {}); "
+                           "install a PyTorch build for this GPU".format(what, " ".join(_cuda_arch_list())))
+            elif any(marker in text for marker in OUT_OF_MEMORY_TEXTS):
+                problem = ("{} has no free memory (check with nvidia-smi whether another process holds it)"
+                           .format(what))
+            else:
+                first_line = text.strip().splitlines()[0][:160] if text.strip() else type(err).__name__
+                problem = "{} cannot run PyTorch's kernels ({})".format(what, first_line)
+            _CUDA_CHECKED[key] = problem
+    return _CUDA_CHECKED[key]
+
+
+def _cuda_arch_list():
+    import torch
+    try:
+        return torch.cuda.get_arch_list() or ["no GPU architectures"]
+    except (RuntimeError, AssertionError, AttributeError):
+        return ["other architectures"]
+
+
 def has_fast_bfloat16(device):
     """Whether ``device`` (a ``torch.device``) has bfloat16 arithmetic in hardware.
 
-    True for a CUDA GPU that supports bfloat16 and for a CPU where oneDNN has bfloat16 kernels (AVX-512 and
-    newer). Elsewhere bfloat16 falls back to reference code: a GAN update took 17 times longer than in float32 on
-    an AVX2 EPYC (measured).
+    True for a CUDA GPU of compute capability 8.0 or newer (Ampere: A100, RTX 30xx, and later), and for a CPU
+    where oneDNN has bfloat16 kernels (AVX-512 and newer). ``torch.cuda.is_bf16_supported()`` is no test: it
+    counts emulation and says True on a T4 or V100, and asks about the current device, not ``device``. Elsewhere
+    bfloat16 falls back to slow code: a GAN update took 17 times longer than in float32 on an AVX2 EPYC (measured).
     """
     import torch
     if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
+        return torch.cuda.get_device_capability(device)[0] >= 8
     try:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):  # a build without oneDNN
@@ -213,38 +296,47 @@ def prepare_output_dir(path, flag="--output_dir"):
     return path
 
 
-def prepare_output_file(path, flag="--output"):
-    """Check that the file ``path`` can be written (not a folder; its folder is created); returns ``path``."""
+def prepare_output_file(path, flag="--output", suffixes=None):
+    """Check that the file ``path`` can be written (not a folder; its folder is created; its suffix one of
+    ``suffixes`` if given); returns ``path``."""
     if os.path.isdir(path):
         raise UserError("{} is a folder; pass the path of a file to {}".format(path, flag))
+    if suffixes is not None and os.path.splitext(path)[1].lower() not in suffixes:
+        raise UserError("{} {} does not end in {}, the file types it can write; choose such a name".format(
+            flag, path, " or ".join(suffixes)))
     prepare_output_dir(os.path.dirname(os.path.abspath(path)), flag)
     return path
 
 
 class StopRequest:
-    """While active, the first Ctrl-C only sets ``requested`` (and ``log``s ``message``), so a training loop can stop
-    where its state is consistent and write a checkpoint; a second Ctrl-C raises KeyboardInterrupt at once.
+    """While active, the first Ctrl-C or SIGTERM only sets ``requested`` to the signal's number (and ``log``s
+    "Ctrl-C: " or "SIGTERM: " and ``message``), so a training loop can stop where its state is consistent and write
+    a checkpoint; a second one raises KeyboardInterrupt at once.
 
-    Signals can only be caught in the main thread; elsewhere Ctrl-C keeps its usual effect.
+    SIGTERM is what Slurm sends before a time limit, and ``timeout``, ``docker stop`` and ``kill`` send; a script
+    that stops for it exits with status 128 + ``requested`` (143), for Ctrl-C 130. Signals can only be caught in
+    the main thread; elsewhere both keep their usual effect.
     """
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self, message=None, log=print):
-        self.requested, self._message, self._log, self._previous = False, message, log, None
+        self.requested, self._message, self._log, self._previous = 0, message, log, {}
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._previous = {number: signal.signal(number, self._handle) for number in self.SIGNALS}
         return self
 
     def _handle(self, signum, frame):
-        self.requested = True
+        if self.requested:  # the second signal: stop at once
+            raise KeyboardInterrupt
+        self.requested = signum
         if self._message:
-            self._log(self._message)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+            self._log("\n{}: {}".format("Ctrl-C" if signum == signal.SIGINT else "SIGTERM", self._message))
 
     def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for number, previous in self._previous.items():
+            signal.signal(number, previous)
         return False
 
 
@@ -257,17 +349,45 @@ os.umask(_UMASK)
 
 @contextlib.contextmanager
 def atomic_path(path):
-    """Yield a temporary file name in the folder of ``path``; on success rename it onto ``path``."""
+    """Yield a temporary file name in the folder of ``path``; on success rename it onto ``path``.
+
+    A full disk (or quota) while writing ends in a :class:`UserError` naming the folder; the temporary file is
+    removed and ``path`` keeps its previous contents.
+    """
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-    os.close(fd)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+        os.close(fd)
+    except OSError as err:
+        _raise_if_disk_full(err, path)
+        raise
     try:
         yield tmp
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes the file private (0600); give it a normal file's mode
         os.replace(tmp, path)
+    except (OSError, RuntimeError) as err:
+        _raise_if_disk_full(err, path)
+        raise
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+# torch.save on a full disk raises RuntimeErrors with these texts (from its zip writer), not an OSError.
+_DISK_FULL_TEXTS = ("unexpected pos", "file write failed", "No space left on device")
+
+
+def _raise_if_disk_full(err, path):
+    """Turn ``err`` into a UserError if it says that the disk (or the user's quota) is full."""
+    if isinstance(err, OSError):
+        full = err.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+    else:
+        full = any(text in str(err) for text in _DISK_FULL_TEXTS)
+    if full:
+        raise UserError("the disk holding {} is full, so writing {} failed; the previous {} there (if any), and so "
+                        "the last good checkpoint, is intact and no partial file was left: free some space and run "
+                        "the command again (a training run continues with --resume)".format(
+                            os.path.dirname(os.path.abspath(path)), os.path.basename(path), os.path.basename(path)))
 
 
 def save_torch(obj, path):
@@ -291,8 +411,12 @@ def save_text(text, path):
             handle.write(text)
 
 
+# Image files the grids may be written as: suffix -> PIL format name.
+IMAGE_FORMATS = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg"}
+
+
 def save_image_grid(images, path, nrow=8, padding=2, value_range=None):
-    """Save a batch ``(B, C, H, W)`` as one PNG grid, atomically.
+    """Save a batch ``(B, C, H, W)`` as one image grid, atomically: JPEG for a .jpg or .jpeg ``path``, else PNG.
 
     ``value_range`` is the (low, high) range of the pixel values, e.g. (-1, 1) for GAN images; None means [0, 1].
     """
@@ -300,7 +424,7 @@ def save_image_grid(images, path, nrow=8, padding=2, value_range=None):
     grid = vutils.make_grid(images.detach().float().cpu(), nrow=nrow, padding=padding,
                             normalize=value_range is not None, value_range=value_range)
     with atomic_path(path) as tmp:
-        vutils.save_image(grid, tmp, format="png")
+        vutils.save_image(grid, tmp, format=IMAGE_FORMATS.get(os.path.splitext(path)[1].lower(), "png"))
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -325,6 +449,16 @@ def load_checkpoint(path, missing_hint):
                         "file a training script wrote".format(
                             path, "it stores Python objects, which are not loaded for safety" if unsafe else
                             "it is damaged, truncated, or was not written by torch.save"))
+
+
+def load_optimizer_state(optimizer, state):
+    """``optimizer.load_state_dict(state)`` keeping this optimizer's own implementation choice (fused, foreach,
+    capturable): a checkpoint records the one of the device it was written on, and a GPU's fused kernel must not
+    follow a run that continues on a CPU (older torch versions have none there), nor the reverse."""
+    own = optimizer.param_groups
+    groups = [dict(saved, **{key: group[key] for key in ("fused", "foreach", "capturable") if key in group})
+              for saved, group in zip(state["param_groups"], own)]
+    optimizer.load_state_dict(dict(state, param_groups=groups))
 
 
 def load_state_dict_checked(model, state_dict, source):

@@ -320,8 +320,10 @@ def test_unwritable_output_and_bad_resume_folders(capsys, tmp_path, flowers):
     assert "cannot write into the output folder" in err and "--output_dir" in err
     err = user_error(capsys, run_gan_training.main, ["--resume", str(tmp_path)])
     assert "checkpoint.pth does not exist" in err
-    err = user_error(capsys, generate_gan_images.main, ["--checkpoint", REFERENCE if os.path.isfile(REFERENCE)
-                                                        else str(blocker), "--output", str(blocker / "x.png")])
+    generator_file = str(tmp_path / "generator.pth")
+    torch.save(Generator().state_dict(), generator_file)
+    err = user_error(capsys, generate_gan_images.main, ["--checkpoint", generator_file, "--output",
+                                                        str(blocker / "x.png")])
     assert "cannot write into the output folder" in err
 
 
