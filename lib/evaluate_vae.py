@@ -60,7 +60,6 @@ def _scores(fake, real, seed):
     return {"fd": frechet_distance(fake, real), "kid": kid, "kid_std": kid_std}
 
 
-@torch.no_grad()
 def evaluate_vae_runs(folders, data_dir=None, cache_dir="results_eval", seeds=3, quiet=False, log=print):
     """FD/KID of prior samples for every VAE run folder, and of the training digits (the floor).
 
@@ -78,7 +77,9 @@ def evaluate_vae_runs(folders, data_dir=None, cache_dir="results_eval", seeds=3,
         scores = []
         for seed in range(seeds):
             z = torch.randn(NUM_SAMPLES, vae.latent_size, generator=torch.Generator().manual_seed(seed))
-            scores.append(_scores(model.features(vae.decode(z)), real, seed))
+            with torch.no_grad():
+                images = vae.decode(z)  # (N, 1, 28, 28) pixel probabilities
+            scores.append(_scores(model.features(images), real, seed))
         result["runs"][folder] = {"kl_loss_weight": _training_weight(folder), "seeds": scores}
     return result
 
