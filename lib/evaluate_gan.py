@@ -148,7 +148,7 @@ def format_table(result):
     for row in result["rows"]:
         fd, fd_spread = summarise(row["fd"])
         kid, kid_spread = summarise(np.asarray(row["kid"]) * 1000)
-        lines.append([row["label"], row["mode"], format_mean_std(fd, fd_spread),
+        lines.append([row["label"], row["mode"], format_mean_std(fd, fd_spread, 2),
                       format_mean_std(kid, kid_spread, 2), "{:.2f}".format(1000 * float(np.mean(row["kid_std"])))])
     widths = [max(len(str(cells[k])) for cells in [header] + lines) for k in range(len(header))]
     rule = "| " + " | ".join("-" * w for w in widths) + " |"

@@ -52,8 +52,9 @@ def with_standing_statistics(generator, nz, batches=STANDING_BATCHES, batch_size
 def draw(generator, noise, mode="standing", nz=None, batch_size=STANDING_BATCH_SIZE):
     """Images ``(n, C, 32, 32)`` in [-1, 1] for latent vectors ``noise`` ``(n, nz, 1, 1)`` in sampling ``mode``.
 
-    ``batch`` normalises each chunk of ``batch_size`` vectors with its own statistics (the model's buffers are
-    restored afterwards); ``standing`` re-estimates the statistics first (see :func:`with_standing_statistics`).
+    ``batch`` normalises each of ceil(n / ``batch_size``) near-equal chunks with its own statistics (the model's
+    buffers are restored afterwards); ``standing`` re-estimates the statistics first
+    (:func:`with_standing_statistics`).
     """
     import torch
     from lib.train_gan import sample_images
@@ -62,7 +63,8 @@ def draw(generator, noise, mode="standing", nz=None, batch_size=STANDING_BATCH_S
     if mode == "batch":
         training = generator.training
         generator.train()
-        images = torch.cat([sample_images(generator, chunk) for chunk in torch.split(noise, batch_size)])
+        chunks = torch.tensor_split(noise, -(-len(noise) // batch_size))  # near-equal: no tiny last batch
+        images = torch.cat([sample_images(generator, chunk) for chunk in chunks])
         generator.train(training)
         return images
     model = with_standing_statistics(generator, nz or noise.shape[1]) if mode == "standing" else generator.eval()

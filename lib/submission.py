@@ -768,7 +768,7 @@ def quality_rows(quality, epochs):
     rows = []
     for row in quality["rows"]:
         fd, kid = _mean_std(row["fd"]), _mean_std(row["kid"], 1000)
-        rows.append([quality_label(row, epochs), row["mode"], "{:.1f} ± {:.1f}".format(*fd),
+        rows.append([quality_label(row, epochs), row["mode"], "{:.2f} ± {:.2f}".format(*fd),
                      "{:.1f} ± {:.1f}".format(*kid)])
     return rows
 
@@ -791,7 +791,7 @@ def gan_quality_answers(quality, epochs):
             best[label] = row
     if best:
         text.append("Best sampling mode per generator: {}.".format(join_words(
-            "{} {} (FD {:.1f})".format(label, row["mode"], np.mean(row["fd"])) for label, row in best.items())))
+            "{} {} (FD {:.2f})".format(label, row["mode"], np.mean(row["fd"])) for label, row in best.items())))
     ours = best.get("ours, {} epochs, EMA".format(epochs))
     course = best.get("course, 2500 epochs")
     if ours is not None and course is not None:
@@ -803,9 +803,9 @@ def gan_quality_answers(quality, epochs):
             verdict = "better than the course's 2500-epoch generator by more than the spread of the seeds"
         else:
             verdict = "worse than the course's 2500-epoch generator by more than the spread of the seeds"
-        text.append("Our {}-epoch generator's moving average (FD {:.1f} ± {:.1f}, KID {:.1f} x 10^-3) is {} (FD "
-                    "{:.1f} ± {:.1f}, KID {:.1f} x 10^-3), after a fifth of its training.".format(
-                        epochs, fd_o, sd_o, kid_o, verdict, fd_c, sd_c, kid_c))
+        text.append("Our {}-epoch generator's moving average (FD {:.2f} ± {:.2f}, KID {:.1f} x 10^-3) is {} (FD "
+                    "{:.2f} ± {:.2f}, KID {:.1f} x 10^-3), with {} instead of 2500 epochs of training.".format(
+                        epochs, fd_o, sd_o, kid_o, verdict, fd_c, sd_c, kid_c, epochs))
     return text
 
 
