@@ -29,7 +29,6 @@ EXERCISE_GAN_EPOCHS = 500
 TEMPERATURE_PATTERN = "samples_temperature_{}.png"  # written by run_all into the GAN run folder
 REFERENCE_2500_SAMPLES = "reference_2500_epochs_T1.0.png"  # written by run_all into results_gan/, never shown
 SAMPLE_QUALITY = "sample_quality.json"  # evaluate_gan.py --output, written by run_all into the GAN run folder
-PRIOR_QUALITY = "prior_quality.json"  # evaluate_vae.py, in each results_kl{W}/ folder
 MONTE_CARLO_DRAWS = 1000000
 MONTE_CARLO_SEED = 0
 
@@ -106,12 +105,12 @@ def load_vae_run(results_root, kl_loss_weight):
     last_epoch = int(data["epochs"][-1])
     reconstruction_png = os.path.join(folder, "reconstruction_{}.png".format(last_epoch))
     latent_png = os.path.join(folder, "latent_space.png")
-    from lib.evaluate_vae import mean_scores
+    from lib.evaluate_vae import PRIOR_QUALITY_NAME, mean_scores
     return VaeRun(float(kl_loss_weight), folder, last_epoch, float(data["test_reconstruction"][-1]),
                   float(data["test_kl"][-1]), float(data["test_loss"][-1]),
                   reconstruction_png if os.path.isfile(reconstruction_png) else None,
                   latent_png if os.path.isfile(latent_png) else None, latent_spread(folder),
-                  mean_scores(os.path.join(folder, PRIOR_QUALITY)),
+                  mean_scores(os.path.join(folder, PRIOR_QUALITY_NAME)),
                   _existing(os.path.join(folder, "latent_codes.png")),
                   _existing(os.path.join(folder, "prior_samples.png")))
 
@@ -594,9 +593,9 @@ def write_vae(doc, runs, reference_dir):
         doc.new_page(landscape=True)
         doc.heading("3.2  Latent spaces (continued): test-set codes and prior samples", 2, keep=3.0)
         doc.images([(run.codes_png, "{}: latent_codes.png, test-set codes by digit".format(weight_name(run.weight)))
-                    for run in runs], height=2.9)
+                    for run in runs], height=2.5)
         doc.images([(run.prior_png, "{}: prior_samples.png, 100 digits decoded from z ~ N(0, I)".format(
-            weight_name(run.weight))) for run in runs], height=2.9)
+            weight_name(run.weight))) for run in runs], height=2.5)
     doc.new_page()
     doc.heading("3.3  The influence of the KL weight", 2)
     rows = [[weight_name(r.weight), str(r.epochs), fmt(r.reconstruction, 2), fmt(r.kl, 2),
