@@ -12,7 +12,7 @@ and variances) are averaged the same way; integer buffers (``num_batches_tracked
 """
 import copy
 
-EMA_DECAY = 0.999  # default decay of the generator's average (generator_ema.pth), chosen by FD/KID (README)
+EMA_DECAY = 0.99  # default decay of the generator's average (generator_ema.pth), chosen by FD/KID (README)
 
 
 class ModelEMA:

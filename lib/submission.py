@@ -602,7 +602,7 @@ def write_vae(doc, runs, reference_dir):
              fmt(r.reconstruction + r.kl, 2), fmt(r.objective, 2)] for r in runs]
     header = ["KL weight", "epochs", "reconstruction", "KL", "rec. + KL", "rec. + W·KL"]
     if any(r.prior is not None for r in runs):
-        header += ["prior FD", "prior KID·1e3"]
+        header += ["prior FD", "KID·1e3"]
         rows = [row + ([fmt(r.prior[0], 1), fmt(1000 * r.prior[1], 1)] if r.prior else ["n/a", "n/a"])
                 for row, r in zip(rows, runs)]
     doc.table(header, rows)
@@ -791,6 +791,17 @@ def gan_quality_answers(quality, epochs):
     if best:
         text.append("Best sampling mode per generator: {}.".format(join_words(
             "{} {} (FD {:.2f})".format(label, row["mode"], np.mean(row["fd"])) for label, row in best.items())))
+    by_mode = collections.defaultdict(dict)
+    for row in quality["rows"]:
+        by_mode[quality_label(row, epochs)][row["mode"]] = float(np.mean(row["fd"]))
+    pairs = [(label, modes) for label, modes in by_mode.items() if "standing" in modes and "running" in modes]
+    if pairs:
+        wins = [label for label, modes in pairs if modes["standing"] < modes["running"]]
+        text.append("Standing statistics score better than the running statistics of training for {} of {} "
+                    "generators ({}); the temperature grids above use them, because train-mode (batch) statistics, "
+                    "though as good or better at T = 1, ignore the temperature.".format(
+                        len(wins), len(pairs), "; ".join("{} {:.2f} against {:.2f}".format(
+                            label, modes["standing"], modes["running"]) for label, modes in pairs)))
     ours = best.get("ours, {} epochs, EMA".format(epochs))
     course = best.get("course, 2500 epochs")
     if ours is not None and course is not None:
