@@ -1,13 +1,16 @@
 """Part 4 (optional task): draw flowers from a trained DCGAN generator with a temperature.
 
-z ~ N(0, T) (variance T, the temperature) shaped (n, nz, 1, 1) goes through the generator (eval mode: batch-norm
-running statistics) and the images are saved as one grid. Works on the newest run under results_gan/, on any
-generator.pth or checkpoint.pth of a run, and on the course's gan_model_g_2500_epochs.pth.
+z ~ N(0, T) (variance T, the temperature) shaped (n, nz, 1, 1) goes through the generator and the images are saved
+as one grid. By default the batch norms use standing statistics (re-estimated at T = 1 for the final weights, then
+eval mode; --sampling picks the running statistics of training or train-mode batch statistics instead). Works on
+the newest run under results_gan/, on any generator.pth, generator_ema.pth or checkpoint.pth of a run, and on the
+course's gan_model_g_2500_epochs.pth.
 """
 import lib.packages  # noqa: F401 (first import: a missing package ends in one sentence, not a traceback)
 import argparse
 import os
 
+from lib.gan_sampling import DEFAULT_SAMPLING, SAMPLING_MODES
 from lib.utils import add_common_arguments, configure_matplotlib, nonempty_path, positive_float, positive_int, \
     prepare_output_file, run_main, seed
 
@@ -27,6 +30,11 @@ def main(argv=None):
                         help="images in the grid (at most {})".format(MAX_IMAGES))
     parser.add_argument("--nrow", type=positive_int, default=8, help="images per grid row")
     parser.add_argument("--seed", type=seed, default=0, help="seed of the latent draws")
+    parser.add_argument("--sampling", choices=SAMPLING_MODES, default=DEFAULT_SAMPLING,
+                        help="batch-norm statistics: 'standing' (re-estimated at T = 1 over 12,800 draws, then eval "
+                             "mode), 'running' (eval mode, the statistics of training) or 'batch' (train mode, each "
+                             "batch its own; the temperature then has no effect); default %(default)s, the best by "
+                             "FD/KID (README)")
     parser.add_argument("--ngf", type=positive_int, default=None,
                         help="generator width the checkpoint was trained with (default: the run's, else 32)")
     parser.add_argument("--nz", type=positive_int, default=None,
@@ -47,6 +55,7 @@ def main(argv=None):
     configure_matplotlib(args.show)
     from lib.train_gan import find_newest_generator, interpolate_latents, latent_vectors, load_generator, \
         run_settings
+    from lib.gan_sampling import draw
     from lib.utils import IMAGE_FORMATS, pick_device, save_image_grid, show_images
     import torch
 
@@ -67,12 +76,11 @@ def main(argv=None):
         noise, nrow = interpolate_latents(ends[0], ends[1], args.interpolate), args.interpolate
     else:
         noise, nrow = latent_vectors(args.num_images, nz, args.temperature, args.seed, device), args.nrow
-    with torch.no_grad():
-        images = generator(noise)  # (n, 3, 32, 32) in [-1, 1]
+    images = draw(generator, noise, args.sampling, nz)  # (n, 3, 32, 32) in [-1, 1]
     save_image_grid(images, output, nrow=nrow, padding=2, value_range=(-1, 1))
     if not args.quiet:
-        print("wrote {} ({} images from {}, temperature {:g})".format(
-            output, images.shape[0], path, args.temperature))
+        print("wrote {} ({} images from {}, temperature {:g}, {} statistics)".format(
+            output, images.shape[0], path, args.temperature, args.sampling))
     if args.show:
         show_images([output])
 

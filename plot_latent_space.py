@@ -1,4 +1,8 @@
-"""Part 3.2/3.3: plot the latent space of the VAE trained by run_vae_training.py (results_kl{W}/model.pth)."""
+"""Part 3.2/3.3: plot the latent space of the VAE trained by run_vae_training.py (results_kl{W}/model.pth).
+
+Writes latent_space.png (decoded grid with the class means), latent_stats.json, latent_codes.png (the test set's
+codes coloured by digit) and prior_samples.png (100 digits decoded from z ~ N(0, I)).
+"""
 import lib.packages  # noqa: F401 (first import: a missing package ends in one sentence, not a traceback)
 import argparse
 import json
@@ -36,7 +40,8 @@ def plot(argv):
     from lib.utils import configure_matplotlib
     configure_matplotlib(args.show)
     import matplotlib.pyplot as plt
-    from lib.explore_latent_space import LATENT_SPACE_NAME, LATENT_STATS_NAME, plot_latent_space
+    from lib.explore_latent_space import LATENT_CODES_NAME, LATENT_SPACE_NAME, LATENT_STATS_NAME, \
+        PRIOR_SAMPLES_NAME, plot_codes_and_prior, plot_latent_space
     from lib.model_vae import VAE
     from lib.train_vae import CHECKPOINT_NAME, MODEL_NAME, setup_mnist_dataloader
     from lib.utils import load_checkpoint, load_state_dict_checked, pick_device, prepare_output_dir
@@ -74,7 +79,9 @@ def plot(argv):
     fig = plot_latent_space(model.eval(), test_loader, device=device, output_dir=output_dir,
                             title="VAE latent space, KL weight {} ({}): 20 x 20 decoded grid,\ntest-set class means "
                                   "of $\\mu$ ± mean $\\sigma$".format(weight, os.path.normpath(model_dir)))
-    print("wrote {} and {}".format(os.path.join(output_dir, LATENT_SPACE_NAME), LATENT_STATS_NAME))
+    plot_codes_and_prior(model, test_loader, device, output_dir, ", KL weight {}".format(weight))
+    print("wrote {}, {}, {} and {}".format(os.path.join(output_dir, LATENT_SPACE_NAME), LATENT_STATS_NAME,
+                                           LATENT_CODES_NAME, PRIOR_SAMPLES_NAME))
     if args.show:
         plt.show()
     plt.close(fig)

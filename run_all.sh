@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole exercise in one command: part 2 figures, the VAE and its latent space for KL weights 1, 30 and 0,
-# the GAN (500 epochs), samples of the course's 2500-epoch generator, temperature samples of our own
-# generator, and submission.pdf built from all of it.
+# FD/KID of the VAEs' prior samples, the GAN (500 epochs), samples of the course's 2500-epoch generator, FD/KID
+# of both generators, temperature samples of our own generator, and submission.pdf built from all of it.
 #
 #   ./run_all.sh                  full run into the repository root; writes submission.pdf
 #   ./run_all.sh --quick          smoke run (VAE 1 epoch, GAN 2 epochs) into results_quick/; writes
@@ -44,6 +44,10 @@ KL_WEIGHTS="1 30 0"
 # for both draws the same directions in latent space, so the two grids differ only by the temperature.
 TEMPERATURES="0.5 1.0"
 SAMPLE_SEED=0
+# The temperature grids come from the moving average of our generator, the better one by FD/KID (README).
+SAMPLE_GENERATOR=generator_ema.pth
+# The feature classifiers of evaluate_vae.py and evaluate_gan.py are trained once and shared by full and quick runs.
+EVAL_CACHE="${EVAL_CACHE:-results_eval}"
 if [ "$QUICK" -eq 1 ]; then
     # a separate root, so quick results never mix with, or overwrite, the full ones
     ROOT=results_quick; VAE_EPOCHS=1; GAN_EPOCHS=2; PDF=results_quick/submission.pdf; MARK=--quick
@@ -92,6 +96,7 @@ if have "$ROOT/results_distributions/normal.png"; then reuse "$ROOT/results_dist
     "$PYTHON" plot_normal.py --output_dir "$ROOT/results_distributions" --quiet
 fi
 
+ANY_VAE_TRAINED=0
 for W in $KL_WEIGHTS; do
     DIR="$ROOT/results_kl$W.0"
     step "part 3: VAE training, KL weight $W, $VAE_EPOCHS epoch(s) (run_vae_training.py)"
@@ -101,12 +106,23 @@ for W in $KL_WEIGHTS; do
     else
         "$PYTHON" run_vae_training.py --kl_loss_weight "$W" --epochs "$VAE_EPOCHS" --output_dir "$DIR" --overwrite --quiet
         TRAINED=1
+        ANY_VAE_TRAINED=1
     fi
-    step "part 3: latent space, KL weight $W (plot_latent_space.py)"
-    if [ "$TRAINED" -eq 0 ] && have "$DIR/latent_space.png"; then reuse "$DIR/latent_space.png"; else
+    step "part 3: latent space, codes and prior samples, KL weight $W (plot_latent_space.py)"
+    if [ "$TRAINED" -eq 0 ] && have "$DIR/latent_space.png" "$DIR/latent_codes.png" "$DIR/prior_samples.png"; then
+        reuse "$DIR/latent_space.png, latent_codes.png, prior_samples.png"
+    else
         "$PYTHON" plot_latent_space.py --kl_loss_weight "$W" --model_dir "$DIR" --output_dir "$DIR" --quiet
     fi
 done
+
+step "part 3: FD/KID of prior samples for every KL weight (evaluate_vae.py)"
+QUALITY=()
+for W in $KL_WEIGHTS; do QUALITY+=("$ROOT/results_kl$W.0/prior_quality.json"); done
+if [ "$ANY_VAE_TRAINED" -eq 0 ] && have "${QUALITY[@]}"; then reuse "results_kl*/prior_quality.json"; else
+    # shellcheck disable=SC2086
+    "$PYTHON" evaluate_vae.py --results_root "$ROOT" --kl_loss_weights $KL_WEIGHTS --cache_dir "$EVAL_CACHE" --quiet
+fi
 
 step "part 4: GAN training, $GAN_EPOCHS epoch(s) (run_gan_training.py)"
 RUN="$(gan_run)"
@@ -125,11 +141,21 @@ elif have "$OUT"; then reuse "$OUT"; else
         --seed "$SAMPLE_SEED" --output "$OUT" --quiet
 fi
 
+step "part 4: FD/KID of our generator (raw and EMA) and the course's (evaluate_gan.py)"
+OUT="$RUN/sample_quality.json"
+if have "$OUT"; then reuse "$OUT"; else
+    CHECKPOINTS=(--checkpoint "$RUN")
+    if [ -f "$REFERENCE_CHECKPOINT" ]; then CHECKPOINTS+=(--checkpoint "$REFERENCE_CHECKPOINT"); fi
+    "$PYTHON" evaluate_gan.py "${CHECKPOINTS[@]}" --cache_dir "$EVAL_CACHE" --output "$OUT" --quiet
+fi
+
 for T in $TEMPERATURES; do
     step "part 4: our generator at temperature $T (generate_gan_images.py)"
     OUT="$RUN/samples_temperature_$T.png"
     if have "$OUT"; then reuse "$OUT"; else
-        "$PYTHON" generate_gan_images.py --checkpoint "$RUN/generator.pth" --temperature "$T" --num_images 64 \
+        GENERATOR="$RUN/$SAMPLE_GENERATOR"
+        if [ ! -f "$GENERATOR" ]; then GENERATOR="$RUN/generator.pth"; fi  # a run from before the EMA
+        "$PYTHON" generate_gan_images.py --checkpoint "$GENERATOR" --temperature "$T" --num_images 64 \
             --seed "$SAMPLE_SEED" --output "$OUT" --quiet
     fi
 done

@@ -10,13 +10,14 @@ import os
 import sys
 import time
 
+from lib.ema import EMA_DECAY
 from lib.utils import add_common_arguments, below_one, configure_matplotlib, non_negative_int, nonempty_path, \
-    positive_float, positive_int, prepare_output_dir, run_main, seed, shell_quote
+    open_unit_interval, positive_float, positive_int, prepare_output_dir, run_main, seed, shell_quote
 
 
 # What a run learns with; --resume keeps the run's own values and refuses others.
 FIXED_ON_RESUME = ("seed", "batch_size", "image_size", "nz", "ngf", "ndf", "lr", "beta1", "beta2", "bf16",
-                   "per_image_loader")
+                   "per_image_loader", "ema_decay")
 # How to run, not what to learn: --resume takes these from its own command line (auto resolved for its device).
 FROM_COMMAND_LINE = ("device", "quiet", "show", "channels_last", "compile", "num_workers", "checkpoint_every",
                      "plot_every")
@@ -44,6 +45,9 @@ def build_parser():
     parser.add_argument("--lr", type=positive_float, default=0.0002, help="Adam learning rate")
     parser.add_argument("--beta1", type=below_one, default=0.5, help="Adam beta1, in [0, 1)")
     parser.add_argument("--beta2", type=below_one, default=0.999, help="Adam beta2, in [0, 1)")
+    parser.add_argument("--ema_decay", type=open_unit_interval, default=EMA_DECAY,
+                        help="decay of the moving average of the generator's weights kept beside training "
+                             "(generator_ema.pth; it does not change the training; default %(default)s)")
     parser.add_argument("--bf16", action="store_true",
                         help="bfloat16 autocast for the forward passes (faster on CPUs with AVX-512 BF16 and on "
                              "GPUs, refused where the hardware has no bfloat16 arithmetic; weights, optimizer and "

@@ -10,6 +10,9 @@ from lib.utils import UserError, save_figure, save_text
 GRID_SIZE = 20
 LATENT_STATS_NAME = "latent_stats.json"
 LATENT_SPACE_NAME = "latent_space.png"
+LATENT_CODES_NAME = "latent_codes.png"
+PRIOR_SAMPLES_NAME = "prior_samples.png"
+PRIOR_GRID = 10  # prior_samples.png shows PRIOR_GRID x PRIOR_GRID digits
 
 
 def _check_two_dimensional(model):
@@ -120,3 +123,34 @@ def plot_latent_space(model, test_loader, device="cpu", output_dir="results", gr
                           "grid_low": low.tolist(), "grid_high": high.tolist()}, indent=1),
               os.path.join(output_dir, LATENT_STATS_NAME))
     return fig
+
+
+def plot_latent_codes(mus, labels, path, title=None):
+    """Scatter the test set's codes ``mus`` ``(N, 2)`` coloured by digit ``labels`` ``(N,)``; written to ``path``."""
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7.5, 6.5))
+    points = ax.scatter(mus[:, 0].numpy(), mus[:, 1].numpy(), c=labels.numpy(), cmap="tab10", vmin=-0.5, vmax=9.5,
+                        s=2, alpha=0.6, linewidths=0)
+    fig.colorbar(points, ax=ax, ticks=range(10), label="digit")
+    ax.set(xlabel="latent dimension 0 ($\\mu_0$)", ylabel="latent dimension 1 ($\\mu_1$)",
+           title=title or "test-set codes (mean of q(z|x)) by digit")
+    ax.set_aspect("equal", adjustable="datalim")
+    fig.tight_layout()
+    save_figure(fig, path, dpi=110)
+    plt.close(fig)
+
+
+@torch.no_grad()
+def plot_prior_samples(model, path, grid=PRIOR_GRID, seed=0, device="cpu"):
+    """Decode ``grid * grid`` codes z ~ N(0, I) (seeded) and save them as one image grid at ``path``."""
+    from lib.utils import save_image_grid
+    z = torch.randn(grid * grid, getattr(model, "latent_size", 2), generator=torch.Generator().manual_seed(seed))
+    save_image_grid(model.to(device).decode(z.to(device)), path, nrow=grid, padding=2)
+
+
+def plot_codes_and_prior(model, test_loader, device="cpu", output_dir="results", title=""):
+    """``latent_codes.png`` and ``prior_samples.png`` in ``output_dir``; ``title`` names the run in the scatter."""
+    mus, _, labels = encode_loader(model, test_loader, device)
+    plot_latent_codes(mus, labels, os.path.join(output_dir, LATENT_CODES_NAME),
+                      "test-set codes (mean of q(z|x)) by digit{}".format(title))
+    plot_prior_samples(model, os.path.join(output_dir, PRIOR_SAMPLES_NAME), device=device)

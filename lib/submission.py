@@ -2,8 +2,10 @@
 
 Everything in the PDF comes from this repository: the results folders of the layout the project shares (see
 README), the Monte Carlo check of :mod:`lib.bertrand` and the seeded numbers of :mod:`lib.distributions`.
-The course's reference material is never put into the PDF; when it is available its images are only measured
-(edge detail, variety) so that the text can compare with them in words.
+The course's reference material is never put into the PDF. Sample quality is reported as FD/KID in the features of
+small classifiers (evaluate_gan.py, evaluate_vae.py: ``sample_quality.json``, ``prior_quality.json``), which
+also measure the course's 2500-epoch generator; where those files are missing, the course's images are measured
+by two pixel statistics (edge detail, variety) and compared in words.
 
 The pages are laid out by :class:`lib.pdf_document.Document` (the PDF library fpdf2; no TeX needed).
 """
@@ -26,6 +28,7 @@ EXERCISE_VAE_EPOCHS = 15
 EXERCISE_GAN_EPOCHS = 500
 TEMPERATURE_PATTERN = "samples_temperature_{}.png"  # written by run_all into the GAN run folder
 REFERENCE_2500_SAMPLES = "reference_2500_epochs_T1.0.png"  # written by run_all into results_gan/, never shown
+SAMPLE_QUALITY = "sample_quality.json"  # evaluate_gan.py --output, written by run_all into the GAN run folder
 MONTE_CARLO_DRAWS = 1000000
 MONTE_CARLO_SEED = 0
 
@@ -61,11 +64,14 @@ def _lists(data, keys, path):
 
 
 VaeRun = collections.namedtuple("VaeRun", "weight folder epochs reconstruction kl objective reconstruction_png "
-                                          "latent_png latent", defaults=(None,))
+                                          "latent_png latent prior codes_png prior_png",
+                                defaults=(None, None, None, None))
 VaeRun.__doc__ = """Final test numbers of one VAE run, per image, in nats: ``reconstruction`` (binary cross-entropy
 summed over pixels), ``kl`` (unweighted KL(q(z|x) || N(0, I))), ``objective`` = reconstruction + weight * kl; the
 paths of its last reconstruction figure and latent-space figure (None where missing); ``latent``: (spread of the
-class means, mean standard deviation) from latent_stats.json, or None when the run has no such file."""
+class means, mean standard deviation) from latent_stats.json, or None when the run has no such file; ``prior``:
+(FD, KID) of its prior samples (means over the seeds of prior_quality.json) or None; ``codes_png``, ``prior_png``:
+latent_codes.png and prior_samples.png, or None."""
 
 LATENT_STATS = "latent_stats.json"  # optional: {"class_mu": [[mu0, mu1], ...], "class_std": [[s0, s1], ...]}
 
@@ -99,10 +105,14 @@ def load_vae_run(results_root, kl_loss_weight):
     last_epoch = int(data["epochs"][-1])
     reconstruction_png = os.path.join(folder, "reconstruction_{}.png".format(last_epoch))
     latent_png = os.path.join(folder, "latent_space.png")
+    from lib.evaluate_vae import PRIOR_QUALITY_NAME, mean_scores
     return VaeRun(float(kl_loss_weight), folder, last_epoch, float(data["test_reconstruction"][-1]),
                   float(data["test_kl"][-1]), float(data["test_loss"][-1]),
                   reconstruction_png if os.path.isfile(reconstruction_png) else None,
-                  latent_png if os.path.isfile(latent_png) else None, latent_spread(folder))
+                  latent_png if os.path.isfile(latent_png) else None, latent_spread(folder),
+                  mean_scores(os.path.join(folder, PRIOR_QUALITY_NAME)),
+                  _existing(os.path.join(folder, "latent_codes.png")),
+                  _existing(os.path.join(folder, "prior_samples.png")))
 
 
 def vae_run_epochs(folder):
@@ -140,9 +150,11 @@ def newest_gan_run(gan_root, min_epochs=1):
     return max(runs)[1] if runs else None
 
 
-GanRun = collections.namedtuple("GanRun", "folder history samples_png losses_png temperatures")
+GanRun = collections.namedtuple("GanRun", "folder history samples_png losses_png temperatures ema_png quality",
+                                defaults=(None, None))
 GanRun.__doc__ = """A finished GAN run: ``history`` (OrderedDict of arrays, one entry per epoch), the final samples
-and loss figure (None where missing), ``temperatures``: OrderedDict temperature -> PNG path, sorted."""
+and loss figure (None where missing), ``temperatures``: OrderedDict temperature -> PNG path, sorted; the final
+samples of the moving average (None where missing) and the FD/KID table of sample_quality.json (or None)."""
 
 
 def load_gan_run(run_dir):
@@ -156,7 +168,13 @@ def load_gan_run(run_dir):
             temperatures[float(match.group(1))] = png
     found = [os.path.join(run_dir, name) for name in ("samples_final.png", "losses.png")]
     found = [p if os.path.isfile(p) else None for p in found]
-    return GanRun(run_dir, history, found[0], found[1], collections.OrderedDict(sorted(temperatures.items())))
+    quality = os.path.join(run_dir, SAMPLE_QUALITY)
+    quality = read_json(quality) if os.path.isfile(quality) else None
+    if quality is not None and not (isinstance(quality, dict) and isinstance(quality.get("rows"), list)):
+        raise UserError("{} holds no table of rows; run evaluate_gan.py --output {} again".format(
+            os.path.join(run_dir, SAMPLE_QUALITY), os.path.join(run_dir, SAMPLE_QUALITY)))
+    return GanRun(run_dir, history, found[0], found[1], collections.OrderedDict(sorted(temperatures.items())),
+                  _existing(os.path.join(run_dir, "samples_final_ema.png")), quality)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -539,7 +557,27 @@ def vae_answers(runs, measures, reference_measures):
                     "the reconstruction loss from {} to {} nats per image.".format(
                         high.weight, fmt(zero.kl, 2), fmt(high.kl, 2), fmt(zero.reconstruction),
                         fmt(high.reconstruction)))
+    role += prior_answers(by_weight)
     return observe, explain, role
+
+
+def prior_answers(runs):
+    """A paragraph on the measured quality of the prior samples (FD/KID of prior_quality.json), if measured."""
+    measured = [r for r in runs if r.prior is not None]
+    if len(measured) < 2:
+        return []
+    best = min(measured, key=lambda r: r.prior[0])
+    worst = max(measured, key=lambda r: r.prior[0])
+    parts = ["{}: FD {}, KID {} x 10^-3".format(weight_name(r.weight), fmt(r.prior[0], 1), fmt(1000 * r.prior[1], 1))
+             for r in measured]
+    return ["Measured: 10,000 digits decoded from z ~ N(0, I) per model, compared with the 10,000 test digits by "
+            "the Frechet distance (FD) and the kernel inception distance (KID) in the features of a small CNN "
+            "trained on MNIST (evaluate_vae.py; lower is better, means over 3 sampling seeds): {}. The prior "
+            "samples of {} are the closest to real digits, those of {} the furthest ({} times its FD). This is the "
+            "KL term's role in numbers: the prior only becomes a distribution to sample digits from where the KL "
+            "term has shaped the codes to fill it, and too large a weight leaves codes that say too little about "
+            "the digit.".format(join_words(parts), weight_name(best.weight), weight_name(worst.weight),
+                                fmt(worst.prior[0] / best.prior[0], 1))]
 
 
 def write_vae(doc, runs, reference_dir):
@@ -560,11 +598,23 @@ def write_vae(doc, runs, reference_dir):
                   "digit class, crosses its mean standard deviation.")
     doc.images([(run.latent_png, "{}: latent_space.png".format(weight_name(run.weight))) for run in runs],
                height=5.5)
+    if any(run.codes_png or run.prior_png for run in runs):
+        doc.new_page(landscape=True)
+        doc.heading("3.2  Latent spaces (continued): test-set codes and prior samples", 2, keep=3.0)
+        doc.images([(run.codes_png, "{}: latent_codes.png, test-set codes by digit".format(weight_name(run.weight)))
+                    for run in runs], height=2.5)
+        doc.images([(run.prior_png, "{}: prior_samples.png, 100 digits decoded from z ~ N(0, I)".format(
+            weight_name(run.weight))) for run in runs], height=2.5)
     doc.new_page()
     doc.heading("3.3  The influence of the KL weight", 2)
     rows = [[weight_name(r.weight), str(r.epochs), fmt(r.reconstruction, 2), fmt(r.kl, 2),
              fmt(r.reconstruction + r.kl, 2), fmt(r.objective, 2)] for r in runs]
-    doc.table(["KL weight", "epochs", "reconstruction", "KL", "rec. + KL", "rec. + W·KL"], rows)
+    header = ["KL weight", "epochs", "reconstruction", "KL", "rec. + KL", "rec. + W·KL"]
+    if any(r.prior is not None for r in runs):
+        header += ["prior FD", "KID·1e3"]
+        rows = [row + ([fmt(r.prior[0], 1), fmt(1000 * r.prior[1], 1)] if r.prior else ["n/a", "n/a"])
+                for row, r in zip(rows, runs)]
+    doc.table(header, rows)
     if len(runs) < 2:
         doc.paragraph("Fewer than two KL weights have results, so there is nothing to compare.", color="red")
         return
@@ -621,6 +671,8 @@ def gan_answers(run, reference_dir, gan_root):
     if epochs < EXERCISE_GAN_EPOCHS:
         text.append("This run trained for only {} instead of the exercise's {}, so its samples are not expected to "
                     "look like flowers yet.".format(plural(epochs, "epoch"), EXERCISE_GAN_EPOCHS))
+    if run.quality is not None:  # FD/KID says more than pixel statistics: see gan_quality_answers
+        return text
     own = sample_statistics(run.samples_png)
     references = [("the course's samples after 500 epochs",
                    os.path.join(reference_dir, "gan_output_500_epochs.png") if reference_dir else None),
@@ -644,11 +696,13 @@ def temperature_answers(run):
             "figures show the same directions in latent space, scaled by √T. T = 1 is the distribution the "
             "generator was trained on; T < 1 shrinks the codes towards the centre of the prior, T > 1 pushes them "
             "beyond what training saw. Lower temperatures usually trade variety for cleaner, more typical images.",
-            "These grids are drawn in eval mode, with the batch-norm statistics collected during training. With the "
-            "statistics of the batch itself, as in training and in samples_final.png, the temperature would have "
-            "no effect: the first layer is linear without bias, so scaling every z by √T scales its outputs by √T, "
-            "and the first batch norm divides that out again (tests/test_gan_training.py checks both). Eval-mode "
-            "images look somewhat paler than samples_final.png."]
+            "These grids are drawn in eval mode with standing statistics: before sampling, the batch-norm "
+            "statistics are re-estimated for the final weights as plain averages over 100 train-mode batches of "
+            "z ~ N(0, I) (T = 1), because the running statistics collected during training lag the weights and "
+            "made the images paler. With the statistics of the batch itself, as in training and in "
+            "samples_final.png, the temperature would have no effect: the first layer is linear without bias, so "
+            "scaling every z by √T scales its outputs by √T, and the first batch norm divides that out again "
+            "(tests/test_gan_training.py and tests/test_gan_ema.py check both)."]
     if len(stats) >= 2:
         parts = ["T = {:g}: variety {:.3f}, edge detail {:.3f}".format(t, s[1], s[0]) for t, s in stats]
         low, high = stats[0], stats[-1]
@@ -677,8 +731,12 @@ def write_gan(doc, run, reference_dir, gan_root):
     doc.paragraph("DCGAN {} trained with binary cross-entropy and Adam on the course's flower photos. Run folder: "
                   "{}.".format(model, os.path.basename(os.path.normpath(run.folder))))
     epochs = int(run.history["epoch"][-1])
-    doc.images([(run.samples_png, "samples_final.png: 64 samples from the fixed noise after {}".format(
-        plural(epochs, "epoch")))], height=3.3)
+    finals = [(run.samples_png, "samples_final.png: 64 samples from the fixed noise after {}".format(
+        plural(epochs, "epoch")))]
+    if run.ema_png:
+        finals.append((run.ema_png, "samples_final_ema.png: the same noise through the moving average of the "
+                                    "generator's weights"))
+    doc.images(finals, height=3.3)
     doc.images([(run.losses_png, "losses.png: losses and discriminator outputs over the epochs")], height=2.6)
     for text in gan_answers(run, reference_dir, gan_root):
         doc.paragraph(text, indent=0.25, bullet="-")
@@ -687,6 +745,87 @@ def write_gan(doc, run, reference_dir, gan_root):
                height=3.0)
     for text in temperature_answers(run):
         doc.paragraph(text, indent=0.25, bullet="-")
+    if run.quality is not None:
+        doc.heading("4.2  Sample quality: FD and KID", 2, keep=3.0)
+        doc.table(["generator", "sampling", "FD", "KID·1e3"], quality_rows(run.quality, epochs))
+        for text in gan_quality_answers(run.quality, epochs):
+            doc.paragraph(text, indent=0.25, bullet="-")
+
+
+def quality_label(row, epochs):
+    """A row of sample_quality.json in words: whose generator, which weights."""
+    path = row.get("path") or ""
+    if row.get("mode") == "floor":
+        return "real images (floor)"
+    if os.path.basename(path) == "generator_ema.pth":
+        return "ours, {} epochs, EMA".format(epochs)
+    if os.path.basename(os.path.dirname(os.path.abspath(path))).startswith("run_"):
+        return "ours, {} epochs, raw".format(epochs)
+    if "2500" in os.path.basename(path):
+        return "course, 2500 epochs"
+    return os.path.basename(path)
+
+
+def _mean_std(values, scale=1.0):
+    values = scale * np.asarray(values, dtype=float)
+    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
+
+
+def quality_rows(quality, epochs):
+    """Table rows (label, mode, FD mean ± sd, KID·1e3 mean ± sd) of sample_quality.json."""
+    rows = []
+    for row in quality["rows"]:
+        fd, kid = _mean_std(row["fd"]), _mean_std(row["kid"], 1000)
+        rows.append([quality_label(row, epochs), row["mode"], "{:.2f} ± {:.2f}".format(*fd),
+                     "{:.1f} ± {:.1f}".format(*kid)])
+    return rows
+
+
+def gan_quality_answers(quality, epochs):
+    """Paragraphs reading the FD/KID table: the floor, the best sampling mode, ours against the course's."""
+    classifier = quality.get("classifier", {})
+    text = ["FD (Frechet distance) and KID (kernel inception distance, unbiased) compare {n} generated with {n} "
+            "real images in the 128 penultimate features of a small CNN trained on the flowers' train split "
+            "(accuracy {acc} on val+test; no Inception weights can be downloaded here, so the numbers are not "
+            "comparable with published FIDs). Mean ± standard deviation over {seeds} sampling seeds; lower is "
+            "better. The floor compares two disjoint halves of the real images: no generator can be expected below "
+            "it.".format(n=quality.get("images_per_side", "?"), seeds=quality.get("seeds", "?"),
+                         acc=percent(classifier["accuracy_val_test"]) if "accuracy_val_test" in classifier
+                         else "n/a")]
+    best = collections.OrderedDict()
+    for row in quality["rows"]:
+        label = quality_label(row, epochs)
+        if row["mode"] != "floor" and (label not in best or np.mean(row["fd"]) < np.mean(best[label]["fd"])):
+            best[label] = row
+    if best:
+        text.append("Best sampling mode per generator: {}.".format(join_words(
+            "{} {} (FD {:.2f})".format(label, row["mode"], np.mean(row["fd"])) for label, row in best.items())))
+    by_mode = collections.defaultdict(dict)
+    for row in quality["rows"]:
+        by_mode[quality_label(row, epochs)][row["mode"]] = float(np.mean(row["fd"]))
+    pairs = [(label, modes) for label, modes in by_mode.items() if "standing" in modes and "running" in modes]
+    if pairs:
+        wins = [label for label, modes in pairs if modes["standing"] < modes["running"]]
+        text.append("Standing statistics score better than the running statistics of training for {} of {} "
+                    "generators ({}); the temperature grids above use them, because train-mode (batch) statistics, "
+                    "though as good or better at T = 1, ignore the temperature.".format(
+                        len(wins), len(pairs), "; ".join("{} {:.2f} against {:.2f}".format(
+                            label, modes["standing"], modes["running"]) for label, modes in pairs)))
+    ours = best.get("ours, {} epochs, EMA".format(epochs))
+    course = best.get("course, 2500 epochs")
+    if ours is not None and course is not None:
+        (fd_o, sd_o), (fd_c, sd_c) = _mean_std(ours["fd"]), _mean_std(course["fd"])
+        (kid_o, _), (kid_c, _) = _mean_std(ours["kid"], 1000), _mean_std(course["kid"], 1000)
+        if abs(fd_o - fd_c) <= max(sd_o, sd_c):
+            verdict = "as good as the course's 2500-epoch generator within the spread of the seeds"
+        elif fd_o < fd_c:
+            verdict = "better than the course's 2500-epoch generator by more than the spread of the seeds"
+        else:
+            verdict = "worse than the course's 2500-epoch generator by more than the spread of the seeds"
+        text.append("Our {}-epoch generator's moving average (FD {:.2f} ± {:.2f}, KID {:.1f} x 10^-3) is {} (FD "
+                    "{:.2f} ± {:.2f}, KID {:.1f} x 10^-3), with {} instead of 2500 epochs of training.".format(
+                        epochs, fd_o, sd_o, kid_o, verdict, fd_c, sd_c, kid_c, epochs))
+    return text
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -711,7 +850,8 @@ def write_title(doc, names, date, quick, results_root, vae_runs, gan_run):
         trained.append("GAN for {}".format(plural(int(gan_run.history["epoch"][-1]), "epoch")))
     root = os.path.normpath(results_root)
     doc.paragraph("Built by make_submission.py from the results in {} ({}). Every figure and number comes from this "
-                  "repository's own runs; the course's reference images are compared with in words only."
+                  "repository's own runs; the course's reference material is only measured (its 2500-epoch "
+                  "generator by FD/KID), never shown."
                   .format("the current folder" if root == "." else root,
                           join_words(trained) if trained else "no trained models"))
     doc.space(0.3)
@@ -719,7 +859,7 @@ def write_title(doc, names, date, quick, results_root, vae_runs, gan_run):
     for line in ("1  Probability theory: Bertrand's box (answers, Bayes' rule, Monte Carlo check)",
                  "2  Distributions and the central limit theorem (figures, derivation of b)",
                  "3  Variational autoencoder (reconstructions, latent spaces, KL-weight study and answers)",
-                 "4  Generative adversarial network (samples, losses, temperatures)"):
+                 "4  Generative adversarial network (samples, losses, temperatures, FD/KID)"):
         doc.paragraph(line, indent=0.25)
 
 

@@ -13,6 +13,8 @@ import time
 
 import torch
 
+from lib.animation import write_progress_gif
+from lib.ema import EMA_DECAY, ModelEMA
 from lib.flowers import FlowersInMemory, flowers_image_folder, per_image_loader, per_image_transform
 from lib.model_gan import Discriminator, Generator, weights_init
 from lib.utils import StopRequest, UserError, has_fast_bfloat16, keep_freed_memory, load_checkpoint, \
@@ -272,8 +274,9 @@ def train_gan(args, run_dir=None, checkpoint=None, log=print):
 
     ``run_dir`` None trains without writing anything (for benchmarks). Otherwise it receives
     ``training_images.png``, ``fixed_noise.pt``, ``samples/iter_{iteration:06d}.png``, ``samples_final.png``,
-    ``losses.png``, ``history.json``, ``generator.pth``, ``discriminator.pth`` and ``checkpoint.pth``
-    (written at the start, every ``args.checkpoint_every`` epochs, after a Ctrl-C and at the end).
+    ``losses.png``, ``history.json``, ``generator.pth``, ``discriminator.pth``, ``generator_ema.pth`` and
+    ``checkpoint.pth`` (written at the start, every ``args.checkpoint_every`` epochs, after a Ctrl-C and at the
+    end), and ``progress.gif`` and ``samples_final_ema.png`` (:mod:`lib.ema`, :mod:`lib.animation`).
     ``checkpoint`` is a loaded ``checkpoint.pth`` to continue from.
 
     Returns a dict: ``status`` ("finished" or "interrupted"), ``history``, ``epoch_seconds`` (wall time of each
@@ -327,9 +330,12 @@ def train_gan(args, run_dir=None, checkpoint=None, log=print):
         if device.type == "cuda" and checkpoint["rng"].get("cuda") is not None:
             torch.cuda.set_rng_state(checkpoint["rng"]["cuda"], device)
         restore_data_state(data_generator, checkpoint["rng"]["data"], args.seed + start_epoch, log)
+    ema = ModelEMA(generator, getattr(args, "ema_decay", EMA_DECAY))  # not part of training: it only watches G
+    if checkpoint is not None and "ema" in checkpoint:  # (a checkpoint from before the EMA starts it afresh)
+        ema.load_state_dict(checkpoint["ema"])
 
     def save_state(epoch):
-        """checkpoint.pth (resumable), generator.pth, discriminator.pth and history.json."""
+        """checkpoint.pth (resumable), generator.pth, generator_ema.pth, discriminator.pth and history.json."""
         if run_dir is None:
             return
         rng = {"torch": torch.get_rng_state(), "data": data_generator.get_state(),
@@ -337,15 +343,20 @@ def train_gan(args, run_dir=None, checkpoint=None, log=print):
         save_torch({"generator": generator.state_dict(), "discriminator": discriminator.state_dict(),
                     "optimizer_g": optimizer_g.state_dict(), "optimizer_d": optimizer_d.state_dict(),
                     "iteration": iteration, "epoch": epoch, "fixed_noise": fixed_noise.cpu(), "history": history,
-                    "rng": rng, "args": vars(args)}, os.path.join(run_dir, "checkpoint.pth"))
+                    "rng": rng, "args": vars(args), "ema": ema.state_dict()},
+                   os.path.join(run_dir, "checkpoint.pth"))
         save_torch(generator.state_dict(), os.path.join(run_dir, "generator.pth"))
+        save_torch(ema.model.state_dict(), os.path.join(run_dir, "generator_ema.pth"))
         save_torch(discriminator.state_dict(), os.path.join(run_dir, "discriminator.pth"))
         save_text(json.dumps(history, indent=1), os.path.join(run_dir, "history.json"))
 
-    def save_samples(name):
+    def save_samples(name, model=generator):
         if run_dir is not None:
-            save_image_grid(sample_images(generator, fixed_noise[:SAMPLE_GRID]), os.path.join(run_dir, name),
+            training = model.training
+            model.train()  # batch statistics of the fixed noise, the EMA copy too (it is kept in eval mode)
+            save_image_grid(sample_images(model, fixed_noise[:SAMPLE_GRID]), os.path.join(run_dir, name),
                             nrow=8, padding=2, value_range=(-1, 1))
+            model.train(training)
 
     if run_dir is not None and checkpoint is None:
         os.makedirs(os.path.join(run_dir, "samples"), exist_ok=True)
@@ -382,6 +393,7 @@ def train_gan(args, run_dir=None, checkpoint=None, log=print):
                                                   discriminator_grads=False)
                     sums += torch.stack([errD_real.detach() + errD_fake.detach(), errG.detach(), D_x, D_G_z1,
                                          D_G_z2])
+                    ema.update(generator)  # after G's step; the average never feeds back into training
                     iteration += 1
                     batches += 1
                     if is_sample_iteration(iteration):
@@ -420,8 +432,11 @@ def train_gan(args, run_dir=None, checkpoint=None, log=print):
     finally:
         bar.close()
 
+    if run_dir is not None:
+        write_progress_gif(run_dir)  # rebuilt from every grid so far, after a resume too
     if status == "finished" and run_dir is not None:
         save_samples("samples_final.png")
+        save_samples("samples_final_ema.png", ema.model)
         plot_history(history, os.path.join(run_dir, "losses.png"))
         save_state(len(history["epoch"]))
     return {"status": status, "history": history, "epoch_seconds": epoch_seconds, "generator": generator,

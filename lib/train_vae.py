@@ -15,7 +15,8 @@ import signal
 import torch
 from tqdm import tqdm
 
-from lib.explore_latent_space import LATENT_SPACE_NAME, LATENT_STATS_NAME
+from lib.evaluate_vae import PRIOR_QUALITY_NAME
+from lib.explore_latent_space import LATENT_CODES_NAME, LATENT_SPACE_NAME, LATENT_STATS_NAME, PRIOR_SAMPLES_NAME
 from lib.loss_vae import VAELoss
 from lib.mnist import mnist_loaders
 from lib.utils import StopRequest, UserError, keep_freed_memory, load_optimizer_state, prepare_output_dir, \
@@ -44,7 +45,7 @@ def setup_mnist_dataloader(batch_size=128, data_dir=None, device="cpu", per_samp
 def run_files(output_dir):
     """The files a training run (and plot_latent_space.py, which writes beside it) left in ``output_dir``."""
     names = [CHECKPOINT_NAME, MODEL_NAME, LOSSES_NAME, "loss_curve.png", "training_samples.png",
-             LATENT_SPACE_NAME, LATENT_STATS_NAME]
+             LATENT_SPACE_NAME, LATENT_STATS_NAME, LATENT_CODES_NAME, PRIOR_SAMPLES_NAME, PRIOR_QUALITY_NAME]
     paths = [os.path.join(output_dir, name) for name in names]
     paths += sorted(glob.glob(os.path.join(glob.escape(output_dir), "reconstruction_*.png")))
     return [path for path in paths if os.path.isfile(path)]

@@ -96,6 +96,14 @@ def below_one(text):
     return value
 
 
+def open_unit_interval(text):
+    """argparse type: a number strictly between 0 and 1, e.g. a moving average's decay."""
+    value = _number(text, float, "a number")
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError("{} must be greater than 0 and less than 1".format(value))
+    return value
+
+
 def positive_float(text):
     """argparse type: a finite number > 0."""
     value = _number(text, float, "a number")

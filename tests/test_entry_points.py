@@ -93,6 +93,8 @@ def test_a_hidden_package_ends_every_root_script_in_one_sentence(tmp_path, fake_
     out = str(tmp_path / "out")
     invocations = {  # script: (arguments, hidden package)
         "benchmark.py": (["--gan_epochs", "1", "--vae_epochs", "1", "--output_dir", out], "matplotlib"),
+        "evaluate_gan.py": (["--checkpoint", os.path.join(out, "generator.pth"), "--cache_dir", out], "torch"),
+        "evaluate_vae.py": (["--results_root", out, "--cache_dir", out], "torch"),
         "generate_gan_images.py": (["--checkpoint", os.path.join(out, "generator.pth"), "--output",
                                     os.path.join(out, "generated.png")], "matplotlib"),
         "make_submission.py": (["--results_root", out, "--names", "A. B"], "matplotlib"),

@@ -43,11 +43,17 @@ elif name == "run_vae_training.py":
     with open(os.path.join(out, "losses.json"), "w") as handle:
         json.dump({"epochs": list(range(1, epochs + 1))}, handle)
 elif name == "plot_latent_space.py":
-    touch(args["--output_dir"], "latent_space.png")
+    for f in ("latent_space.png", "latent_codes.png", "prior_samples.png"):
+        touch(args["--output_dir"], f)
+elif name == "evaluate_vae.py":
+    for weight in sys.argv[sys.argv.index("--kl_loss_weights") + 1:sys.argv.index("--cache_dir")]:
+        touch(args["--results_root"], "results_kl{}.0".format(weight), "prior_quality.json")
+elif name == "evaluate_gan.py":
+    touch(args["--output"])
 elif name == "run_gan_training.py":
     number = len(open(os.environ["STUB_LOG"]).readlines())  # a new folder name for every training
     run = os.path.join(args["--output_dir"], "run_ep{}_{}".format(args["--epochs"], number))
-    for f in ("samples_final.png", "generator.pth"):
+    for f in ("samples_final.png", "generator.pth", "generator_ema.pth"):
         touch(run, f)
     with open(os.path.join(run, "history.json"), "w") as handle:
         json.dump({"epoch": list(range(1, int(args["--epochs"]) + 1))}, handle)
@@ -60,8 +66,8 @@ elif name == "make_submission.py":
     parsed = build_parser().parse_args(sys.argv[1:])
     touch(parsed.output)
 '''
-SCRIPTS = ["plot_clt.py", "plot_normal.py", "run_vae_training.py", "plot_latent_space.py", "run_gan_training.py",
-           "generate_gan_images.py", "make_submission.py"]
+SCRIPTS = ["plot_clt.py", "plot_normal.py", "run_vae_training.py", "plot_latent_space.py", "evaluate_vae.py",
+           "run_gan_training.py", "evaluate_gan.py", "generate_gan_images.py", "make_submission.py"]
 
 pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="run_all.sh needs bash")
 
@@ -102,14 +108,20 @@ def test_quick_run_order_separate_root_reuse_and_force(repo):
     assert result.returncode == 0, result.stderr
     assert [c.split()[0] for c in calls] == [
         "plot_clt.py", "plot_normal.py"] + ["run_vae_training.py", "plot_latent_space.py"] * 3 + [
-        "run_gan_training.py"] + ["generate_gan_images.py"] * 3 + ["make_submission.py"]
+        "evaluate_vae.py", "run_gan_training.py", "generate_gan_images.py", "evaluate_gan.py"] + [
+        "generate_gan_images.py"] * 2 + ["make_submission.py"]
     assert [c.split()[2] for c in calls if c.startswith("run_vae_training.py")] == ["1", "30", "0"]
     assert "--epochs 1 " in calls[2] and "--output_dir results_quick/results_kl1.0" in calls[2]
-    assert "--epochs 2 --output_dir results_quick/results_gan" in calls[8]
-    assert "gan_model_g_2500_epochs.pth" in calls[9] and "results_quick/results_gan/reference_2500" in calls[9]
-    assert "--temperature 0.5" in calls[10] and "--temperature 1.0" in calls[11]
-    assert calls[12].startswith("make_submission.py --results_root results_quick --gan_run results_quick/results_gan/")
-    assert "--output results_quick/submission.pdf" in calls[12] and calls[12].endswith("--quick")
+    assert "--results_root results_quick --kl_loss_weights 1 30 0 --cache_dir results_eval" in calls[8]
+    assert "--epochs 2 --output_dir results_quick/results_gan" in calls[9]
+    assert "gan_model_g_2500_epochs.pth" in calls[10] and "results_quick/results_gan/reference_2500" in calls[10]
+    run_dir = calls[11].split()[2]  # our run folder, then the course's generator
+    assert calls[11].startswith("evaluate_gan.py --checkpoint results_quick/results_gan/run_ep2")
+    assert "gan_model_g_2500_epochs.pth" in calls[11] and "--output {}/sample_quality.json".format(run_dir) in calls[11]
+    assert "--temperature 0.5" in calls[12] and "--temperature 1.0" in calls[13]
+    assert "--checkpoint {}/generator_ema.pth".format(run_dir) in calls[12]
+    assert calls[14].startswith("make_submission.py --results_root results_quick --gan_run results_quick/results_gan/")
+    assert "--output results_quick/submission.pdf" in calls[14] and calls[14].endswith("--quick")
     assert (folder / "results_quick" / "submission.pdf").exists()
     assert not (folder / "submission.pdf").exists() and not (folder / "results_kl1.0").exists()
     assert "run_all: done" in result.stdout and "quick smoke run" in result.stdout
@@ -117,11 +129,11 @@ def test_quick_run_order_separate_root_reuse_and_force(repo):
     result, calls = run("--quick")  # everything is there: only the PDF is built again
     assert result.returncode == 0 and "Names" not in result.stderr, result.stderr  # blank names: fine for --quick
     assert [c.split()[0] for c in calls] == ["make_submission.py"]
-    assert result.stdout.count("reusing") == 12
+    assert result.stdout.count("reusing") == 14
 
     result, calls = run("--quick", "--force")
     assert result.returncode == 0, result.stderr
-    assert len(calls) == 13
+    assert len(calls) == 15
 
 
 def test_stops_at_the_first_failure_with_the_step_name(repo):
@@ -150,8 +162,8 @@ def test_short_runs_are_not_reused_by_a_longer_run(repo):
     assert result.returncode == 0, result.stderr
     names = [c.split()[0] for c in calls]
     assert names.count("run_vae_training.py") == 3 and names.count("run_gan_training.py") == 1
-    assert "--epochs 15" in calls[2] and "--epochs 500" in calls[8]
-    assert "--output ./results_gan/run_ep500_" in calls[10]  # temperature samples of the new run, not the short one
+    assert "--epochs 15" in calls[2] and "--epochs 500" in calls[9]
+    assert "--output ./results_gan/run_ep500_" in calls[12]  # temperature samples of the new run, not the short one
     assert calls[-1].startswith("make_submission.py --results_root . ") and "--quick" not in calls[-1]
     assert "--output submission.pdf" in calls[-1] and (folder / "submission.pdf").exists()
     assert result.stderr.splitlines()[-1] == (
