@@ -18,6 +18,7 @@ from lib.model_gan import Discriminator, Generator, weights_init
 from lib.utils import StopRequest, UserError, has_fast_bfloat16, keep_freed_memory, load_checkpoint, \
     load_optimizer_state, load_state_dict_checked, pick_device, save_figure, save_image_grid, save_text, save_torch, \
     seed_everything, shell_quote
+from lib.utils import Interrupted
 
 NUM_FIXED_NOISE = 1024  # fixed latent vectors saved with a run; the first SAMPLE_GRID are drawn in the grids
 SAMPLE_GRID = 64
@@ -364,7 +365,7 @@ def train_gan(args, run_dir=None, checkpoint=None, log=print):
     epoch_seconds = []
     status = "finished"
     try:
-        with StopRequest("finishing this epoch, then writing a checkpoint (Ctrl-C again stops at once)",
+        with StopRequest("finishing this epoch, then writing a checkpoint",
                          bar.write if not args.quiet else log) as stop:
             for epoch in range(start_epoch, args.epochs):
                 started = time.perf_counter()
@@ -412,8 +413,8 @@ def train_gan(args, run_dir=None, checkpoint=None, log=print):
                             len(history["epoch"]) + 1, iteration + 1,
                             "the last good checkpoint {} (epoch {}) is kept; ".format(
                                 os.path.join(run_dir, "checkpoint.pth"), last_saved_epoch) if run_dir else ""))
-    except KeyboardInterrupt:
-        raise UserError("interrupted at once in epoch {}; {}".format(
+    except KeyboardInterrupt:  # a second signal
+        raise Interrupted("interrupted at once in epoch {}; {}".format(
             len(history["epoch"]) + 1, "the last checkpoint {} (epoch {}) is kept: resume it with python "
             "run_gan_training.py --resume {}".format(os.path.join(run_dir, "checkpoint.pth"), last_saved_epoch,
                                                      shell_quote(run_dir)) if run_dir else "nothing was saved"))

@@ -23,11 +23,18 @@ class UserError(Exception):
     """A problem the user can fix. Its message is one sentence that says what happened and what to do."""
 
 
+class Interrupted(UserError):
+    """A second Ctrl-C or SIGTERM stopped a run at once; the message says what was kept. Exit status 130."""
+
+
 def run_main(main, argv=None):
     """Run ``main(argv)``; turn a :class:`UserError`, or running out of memory, into one line on stderr and exit
-    status 2."""
+    status 2 (130 for :class:`Interrupted`, as for any Ctrl-C)."""
     try:
         return main(argv)
+    except Interrupted as err:
+        print(err, file=sys.stderr)
+        sys.exit(130)
     except UserError as err:
         print("error: {}".format(err), file=sys.stderr)
         sys.exit(2)
@@ -310,12 +317,12 @@ def prepare_output_file(path, flag="--output", suffixes=None):
 
 class StopRequest:
     """While active, the first Ctrl-C or SIGTERM only sets ``requested`` to the signal's number (and ``log``s
-    "Ctrl-C: " or "SIGTERM: " and ``message``), so a training loop can stop where its state is consistent and write
-    a checkpoint; a second one raises KeyboardInterrupt at once.
+    "Ctrl-C: " or "SIGTERM: ", ``message`` and which signal stops at once), so a training loop can stop where its
+    state is consistent and write a checkpoint; a second one raises KeyboardInterrupt at once.
 
     SIGTERM is what Slurm sends before a time limit, and ``timeout``, ``docker stop`` and ``kill`` send; a script
-    that stops for it exits with status 128 + ``requested`` (143), for Ctrl-C 130. Signals can only be caught in
-    the main thread; elsewhere both keep their usual effect.
+    that stops for it exits with status 128 + ``requested`` (143), for Ctrl-C 130, and after a second signal 130.
+    Signals can only be caught in the main thread; elsewhere both keep their usual effect.
     """
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -332,7 +339,9 @@ class StopRequest:
             raise KeyboardInterrupt
         self.requested = signum
         if self._message:
-            self._log("\n{}: {}".format("Ctrl-C" if signum == signal.SIGINT else "SIGTERM", self._message))
+            self._log("\n{}: {} ({} stops at once)".format(
+                "Ctrl-C" if signum == signal.SIGINT else "SIGTERM", self._message,
+                "Ctrl-C again" if signum == signal.SIGINT else "another SIGTERM, or Ctrl-C,"))
 
     def __exit__(self, *exc):
         for number, previous in self._previous.items():
