@@ -1,10 +1,13 @@
 """Ctrl-C outside the training loops (while importing, loading or writing) ends in one line and exit status 130."""
 import os
+import shutil
 import signal
 import subprocess
 import sys
 
 import pytest
+
+from lib.data_setup import link_flowers
 
 from lib.packages import INTERRUPTED
 
@@ -54,6 +57,27 @@ def test_ctrl_c_while_a_root_script_saves_its_figure_leaves_no_file_behind(tmp_p
     assert process.returncode == 130 and "Traceback" not in err, err
     assert err.strip() == INTERRUPTED
     assert os.listdir(str(tmp_path / "results_distributions")) == []  # the half-written temporary file is gone
+
+
+def test_a_flowers_copy_interrupted_halfway_leaves_nothing_that_looks_complete(tmp_path, monkeypatch):
+    for split in ("train", "val"):
+        (tmp_path / "source" / split).mkdir(parents=True)
+        for k in range(3):
+            (tmp_path / "source" / split / "{}.png".format(k)).write_bytes(b"image")
+    copied, copyfile = [], shutil.copyfile
+
+    def copy_then_ctrl_c(source, target, **kwargs):  # what shutil.copytree's copy2 calls per file
+        if len(copied) == 4:
+            raise KeyboardInterrupt
+        copied.append(copyfile(source, target, **kwargs))
+
+    monkeypatch.setattr(shutil, "copyfile", copy_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        link_flowers(str(tmp_path / "source"), str(tmp_path / "target"), copy=True)
+    assert os.listdir(str(tmp_path / "target")) == ["train"]  # val/ was half copied: removed, copied next time
+    monkeypatch.undo()
+    assert link_flowers(str(tmp_path / "source"), str(tmp_path / "target"), copy=True) == ["val"]
+    assert sorted(os.listdir(str(tmp_path / "target" / "val"))) == ["0.png", "1.png", "2.png"]
 
 
 if __name__ == "__main__":
