@@ -3,7 +3,7 @@ import os
 import shutil
 import tempfile
 
-from lib.utils import UserError
+from lib.utils import require_folder
 
 FLOWERS_DIRNAME = "dataset_flowers_64px"
 
@@ -14,9 +14,8 @@ def link_flowers(source_dir, target_dir, copy=False):
     Symbolic links by default (nothing is duplicated); ``copy=True``, or a system that refuses links, copies.
     Existing entries in ``target_dir`` are kept. Returns the names of the folders that were added.
     """
-    if not os.path.isdir(source_dir):
-        raise UserError("the flowers folder {} does not exist; pass the folder that holds {}/ with --source".format(
-            source_dir, FLOWERS_DIRNAME))
+    require_folder(source_dir, "flowers folder", "pass the folder that holds {}/ with --source".format(
+        FLOWERS_DIRNAME))
     os.makedirs(target_dir, exist_ok=True)
     added = []
     for name in sorted(os.listdir(source_dir)):

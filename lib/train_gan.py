@@ -18,7 +18,7 @@ from lib.model_gan import Discriminator, Generator, weights_init
 from lib.utils import StopRequest, UserError, has_fast_bfloat16, keep_freed_memory, load_checkpoint, \
     load_optimizer_state, load_state_dict_checked, pick_device, save_figure, save_image_grid, save_text, save_torch, \
     seed_everything, shell_quote
-from lib.utils import Interrupted
+from lib.utils import Interrupted, require_folder
 
 NUM_FIXED_NOISE = 1024  # fixed latent vectors saved with a run; the first SAMPLE_GRID are drawn in the grids
 SAMPLE_GRID = 64
@@ -447,9 +447,8 @@ def _training_examples(args, data=None):
 def load_run_checkpoint(run_dir):
     """The ``checkpoint.pth`` of a run folder, checked to be one written by :func:`train_gan`."""
     path = os.path.join(run_dir, "checkpoint.pth")
-    if not os.path.isdir(run_dir):
-        raise UserError("the run folder {} does not exist; pass a folder results_gan/run_... written by "
-                        "run_gan_training.py to --resume".format(run_dir))
+    require_folder(run_dir, "run folder",
+                   "pass a folder results_gan/run_... written by run_gan_training.py to --resume")
     checkpoint = load_checkpoint(path, "pass a run folder of run_gan_training.py that holds one to --resume")
     if not isinstance(checkpoint, dict) or any(key not in checkpoint for key in CHECKPOINT_KEYS):
         raise UserError("{} is not a resumable checkpoint of run_gan_training.py; pass a run folder it "

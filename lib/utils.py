@@ -54,6 +54,20 @@ OUT_OF_MEMORY_TEXTS = ("can't allocate memory", "out of memory", "CUBLAS_STATUS_
                        "CUDNN_STATUS_ALLOC_FAILED", "CUDNN_STATUS_NOT_INITIALIZED")
 
 
+def plural(count, noun):
+    """'1 epoch', '2 epochs'."""
+    return "{} {}{}".format(count, noun, "" if count == 1 else "s")
+
+
+def require_folder(path, what, hint):
+    """Return ``path`` if it is a folder, else raise a UserError: "the ``what`` ``path`` does not exist" (or "is a
+    file, not a folder"), then ``hint``, what to do."""
+    if not os.path.isdir(path):
+        raise UserError("the {} {} {}; {}".format(
+            what, path, "is a file, not a folder" if os.path.exists(path) else "does not exist", hint))
+    return path
+
+
 def shell_quote(path):
     """``path`` as one word of a command the user may copy into a shell (quoted only where it has to be)."""
     if os.name == "nt":
@@ -308,6 +322,9 @@ def prepare_output_file(path, flag="--output", suffixes=None):
     ``suffixes`` if given); returns ``path``."""
     if os.path.isdir(path):
         raise UserError("{} is a folder; pass the path of a file to {}".format(path, flag))
+    if suffixes is not None and os.path.basename(path).lower() in suffixes:  # '.png': os.path.splitext sees no suffix
+        raise UserError("{} {} is only a file type; give it a file name, e.g. {} image{}".format(
+            flag, path, flag, os.path.basename(path).lower()))
     if suffixes is not None and os.path.splitext(path)[1].lower() not in suffixes:
         raise UserError("{} {} does not end in {}, the file types it can write; choose such a name".format(
             flag, path, " or ".join(suffixes)))
@@ -439,6 +456,10 @@ def save_image_grid(images, path, nrow=8, padding=2, value_range=None):
 # ----------------------------------------------------------------------------------------------------------------
 # Checkpoints
 
+# The first bytes of what torch.save writes: a zip archive (since torch 1.6), or a pickle (protocol 2 and newer).
+TORCH_FILE_STARTS = (b"PK\x03\x04", b"\x80")
+
+
 def load_checkpoint(path, missing_hint):
     """Load a file written by ``torch.save`` onto the CPU, without running code stored in it.
 
@@ -447,6 +468,11 @@ def load_checkpoint(path, missing_hint):
     import torch
     if not os.path.isfile(path):
         raise UserError("{} does not exist; {}".format(path, missing_hint))
+    with open(path, "rb") as handle:
+        if not handle.read(4).startswith(TORCH_FILE_STARTS):
+            raise UserError("{} is not a PyTorch checkpoint (torch.save writes a zip archive or a pickle, and this "
+                            "file is neither); pass the model.pth or checkpoint file a training script wrote".format(
+                                path))
     kwargs = {"map_location": "cpu"}
     if "weights_only" in inspect.signature(torch.load).parameters:
         kwargs["weights_only"] = True
