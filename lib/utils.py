@@ -470,9 +470,9 @@ def load_checkpoint(path, missing_hint):
         raise UserError("{} does not exist; {}".format(path, missing_hint))
     with open(path, "rb") as handle:
         if not handle.read(4).startswith(TORCH_FILE_STARTS):
-            raise UserError("{} is not a PyTorch checkpoint (torch.save writes a zip archive or a pickle, and this "
-                            "file is neither); pass the model.pth or checkpoint file a training script wrote".format(
-                                path))
+            raise UserError("{} is not a checkpoint this project can read (it is no PyTorch file at all: torch.save "
+                            "writes a zip archive or a pickle, and this file is neither); pass the model.pth or "
+                            "checkpoint file a training script wrote".format(path))
     kwargs = {"map_location": "cpu"}
     if "weights_only" in inspect.signature(torch.load).parameters:
         kwargs["weights_only"] = True

@@ -43,8 +43,9 @@ def test_a_file_that_is_no_torch_file_is_not_called_unsafe(tmp_path, capsys):
     text = tmp_path / "README.md"
     text.write_text("# a text file\n")
     err = _error(generate_gan_images.main, ["--checkpoint", str(text), "--device", "cpu"], capsys)
-    assert err == ("error: {} is not a PyTorch checkpoint (torch.save writes a zip archive or a pickle, and this file "
-                   "is neither); pass the model.pth or checkpoint file a training script wrote\n".format(text))
+    assert err == ("error: {} is not a checkpoint this project can read (it is no PyTorch file at all: torch.save "
+                   "writes a zip archive or a pickle, and this file is neither); pass the model.pth or checkpoint "
+                   "file a training script wrote\n".format(text))
 
 
 def test_an_output_name_that_is_only_a_suffix_asks_for_a_file_name(tmp_path):

@@ -125,7 +125,7 @@ def test_load_checkpoint_errors(tmp_path):
         load_checkpoint(str(tmp_path / "missing.pth"), "train first")
     junk = tmp_path / "junk.pth"
     junk.write_bytes(b"this is not a checkpoint")
-    with pytest.raises(UserError, match="junk.pth is not a PyTorch checkpoint .torch.save writes a zip archive"):
+    with pytest.raises(UserError, match="junk.pth is not a checkpoint this project can read .it is no PyTorch file"):
         load_checkpoint(str(junk), "")
     truncated = tmp_path / "truncated.pth"
     torch.save({"weight": torch.ones(100)}, str(truncated))
