@@ -35,8 +35,16 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     configure_matplotlib(False)
+    from lib.pdf_document import SANS, missing_glyphs
     from lib.submission import build_submission
     from lib.utils import UserError, prepare_output_file, save_text, shell_quote
+
+    for flag, text in (("--names", args.names), ("--date", args.date or "")):
+        missing = missing_glyphs(text)
+        if missing:  # fpdf2 would leave them out of the title page with only a warning
+            raise UserError("{} {} has characters the PDF's font ({}) cannot show, so they would be missing from the "
+                            "title page: {}; write them in Latin letters (e.g. a transliteration such as Li Lei)"
+                            .format(flag, shell_quote(text), SANS, " ".join(missing)))
 
     output = os.path.join(args.results_root, "submission.pdf")  # written only once the results were found
     if args.output is not None:

@@ -9,7 +9,7 @@ import argparse
 import os
 
 from lib.data_setup import FLOWERS_DIRNAME, link_flowers
-from lib.utils import UserError, nonempty_path, prepare_output_dir, run_main
+from lib.utils import nonempty_path, prepare_output_dir, require_folder, run_main
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 
@@ -19,18 +19,17 @@ def main(argv=None):
     parser.add_argument("--source", type=nonempty_path, default=os.path.join(ROOT, "..", "shared", "datasets"),
                         help="folder holding MNIST/raw/*.gz and dataset_flowers_64px/ (default ../shared/datasets)")
     parser.add_argument("--data_dir", type=nonempty_path,
-                        default=os.environ.get("MNIST_ROOT", os.path.join(ROOT, "data")),
+                        default=os.environ.get("MNIST_ROOT") or os.path.join(ROOT, "data"),
                         help="where MNIST goes, as <data_dir>/MNIST/raw/ (default: $MNIST_ROOT or data/)")
     parser.add_argument("--flowers_dir", type=nonempty_path,
-                        default=os.environ.get("FLOWERS_ROOT", os.path.join(ROOT, FLOWERS_DIRNAME)),
+                        default=os.environ.get("FLOWERS_ROOT") or os.path.join(ROOT, FLOWERS_DIRNAME),
                         help="where the flowers go (default: $FLOWERS_ROOT or dataset_flowers_64px/)")
     parser.add_argument("--copy", action="store_true", help="copy the flowers instead of linking them")
     args = parser.parse_args(argv)
     from lib.mnist import prepare_mnist
 
-    if not os.path.isdir(args.source):
-        raise UserError("the data source folder {} does not exist; pass the folder that holds MNIST/ and {}/ "
-                        "with --source".format(args.source, FLOWERS_DIRNAME))
+    require_folder(args.source, "data source folder", "pass the folder that holds MNIST/ and {}/ with --source"
+                   .format(FLOWERS_DIRNAME))
     prepare_output_dir(os.path.join(args.data_dir, "MNIST", "raw"), "--data_dir")
     prepare_output_dir(args.flowers_dir, "--flowers_dir")
     prepare_mnist(os.path.join(args.source, "MNIST", "raw"), args.data_dir)

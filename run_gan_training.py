@@ -12,7 +12,7 @@ import time
 
 from lib.ema import EMA_DECAY
 from lib.utils import add_common_arguments, below_one, configure_matplotlib, non_negative_int, nonempty_path, \
-    open_unit_interval, positive_float, positive_int, prepare_output_dir, run_main, seed, shell_quote
+    open_unit_interval, plural, positive_float, positive_int, prepare_output_dir, run_main, seed, shell_quote
 
 
 # What a run learns with; --resume keeps the run's own values and refuses others.
@@ -142,9 +142,9 @@ def main(argv=None):
               flush=True)
         sys.exit(128 + result["signal"])  # 130 after Ctrl-C, 143 after SIGTERM
     trained = result["epoch_seconds"]
-    print("trained {} epochs in {:.0f} s ({:.3f} s per epoch); the run has {} epochs, {} updates; results in {}"
-          .format(len(trained), time.time() - started, sum(trained) / max(len(trained), 1), result["epoch"],
-                  result["iteration"], run_dir))
+    print("trained {} in {:.0f} s ({:.3f} s per epoch); the run has {}, {}; results in {}".format(
+        plural(len(trained), "epoch"), time.time() - started, sum(trained) / max(len(trained), 1),
+        plural(result["epoch"], "epoch"), plural(result["iteration"], "update"), run_dir))
     if args.show:
         from lib.utils import show_images
         show_images([os.path.join(run_dir, "samples_final.png"), os.path.join(run_dir, "losses.png")])

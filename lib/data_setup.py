@@ -1,8 +1,9 @@
 """Place the offline copies of the data sets where the scripts look for them (used by prepare_data.py)."""
 import os
 import shutil
+import tempfile
 
-from lib.utils import UserError
+from lib.utils import require_folder
 
 FLOWERS_DIRNAME = "dataset_flowers_64px"
 
@@ -13,9 +14,8 @@ def link_flowers(source_dir, target_dir, copy=False):
     Symbolic links by default (nothing is duplicated); ``copy=True``, or a system that refuses links, copies.
     Existing entries in ``target_dir`` are kept. Returns the names of the folders that were added.
     """
-    if not os.path.isdir(source_dir):
-        raise UserError("the flowers folder {} does not exist; pass the folder that holds {}/ with --source".format(
-            source_dir, FLOWERS_DIRNAME))
+    require_folder(source_dir, "flowers folder", "pass the folder that holds {}/ with --source".format(
+        FLOWERS_DIRNAME))
     os.makedirs(target_dir, exist_ok=True)
     added = []
     for name in sorted(os.listdir(source_dir)):
@@ -23,11 +23,22 @@ def link_flowers(source_dir, target_dir, copy=False):
         if not os.path.isdir(source) or os.path.lexists(target):
             continue
         if copy:
-            shutil.copytree(source, target)
+            _copy_folder(source, target)
         else:
             try:
                 os.symlink(os.path.abspath(source), target, target_is_directory=True)
             except OSError:  # e.g. Windows without the right to create links
-                shutil.copytree(source, target)
+                _copy_folder(source, target)
         added.append(name)
     return added
+
+
+def _copy_folder(source, target):
+    """Copy the folder ``source`` to ``target`` under a temporary name, renamed when complete: an interrupted copy
+    is removed, never taken for a complete one by the next run."""
+    partial = tempfile.mkdtemp(dir=os.path.dirname(os.path.abspath(target)), prefix="." + os.path.basename(target))
+    try:
+        shutil.copytree(source, os.path.join(partial, "copy"))
+        os.replace(os.path.join(partial, "copy"), target)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)

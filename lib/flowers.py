@@ -21,14 +21,14 @@ import sys
 import torch
 
 from lib.data_setup import FLOWERS_DIRNAME
-from lib.utils import UserError
+from lib.utils import UserError, require_folder
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 
 
 def default_flowers_dir():
-    """``$FLOWERS_ROOT`` if set, else ``dataset_flowers_64px/`` in the current folder."""
-    return os.environ.get("FLOWERS_ROOT", FLOWERS_DIRNAME)
+    """``$FLOWERS_ROOT`` if set (and not empty), else ``dataset_flowers_64px/`` in the current folder."""
+    return os.environ.get("FLOWERS_ROOT") or FLOWERS_DIRNAME  # set but empty counts as unset, as MNIST_ROOT
 
 
 def per_image_transform(image_size=32):
@@ -52,9 +52,7 @@ def flowers_image_folder(root, transform=None, warn=True, flag="--data_dir"):
     from torchvision.datasets import ImageFolder
     hint = ("put the course's {} there (python prepare_data.py does it) or pass {} or set "
             "FLOWERS_ROOT".format(FLOWERS_DIRNAME, flag))
-    if not os.path.isdir(root):
-        raise UserError("the flowers folder {} {}; {}".format(
-            root, "is a file, not a folder" if os.path.exists(root) else "does not exist", hint))
+    require_folder(root, "flowers folder", hint)
     skipped = []
 
     def is_image(path):

@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 import numpy as np
 import torch
 
-from lib.utils import UserError, atomic_path
+from lib.utils import UserError, atomic_path, require_folder
 
 # The four files of torchvision's raw layout and the number of dimensions of the array each one holds.
 MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
@@ -148,6 +148,9 @@ def ensure_mnist(data_dir, download=True, flag="--data_dir"):
     calling script's option ``flag`` for the folder.
     Returns the raw folder.
     """
+    if os.path.exists(data_dir):  # a missing one may still be downloaded into
+        require_folder(data_dir, "MNIST folder", "point {} or MNIST_ROOT at the folder that holds MNIST/raw/".format(
+            flag))
     raw = raw_folder(data_dir)
     missing = [name for name in MNIST_FILES if not os.path.isfile(os.path.join(raw, name))]
     for name in list(missing):

@@ -4,7 +4,8 @@ Every root script imports this module before anything else (``import lib.package
 Importing it replaces the traceback of a ModuleNotFoundError for a package from outside this repository,
 raised at import time or later, with one sentence naming the package and ``pip install -r requirements.txt``,
 and exit status 2 like every other mistake a user can fix. A missing module of the repository itself is a bug
-and keeps its traceback.
+and keeps its traceback. A Ctrl-C that no script handles itself (say, while torch is imported or a figure is
+written) ends in one line and exit status 130, the shell's status for Ctrl-C, instead of a traceback.
 
 ``python -m lib.packages [--tests]`` imports every package the scripts (and the tests) need, so run_all and
 runtests stop with that sentence before their first step. Standard library only, so it works before anything
@@ -40,8 +41,18 @@ def _is_outside_package(err):
     return not (os.path.exists(os.path.join(ROOT, top)) or os.path.exists(os.path.join(ROOT, top + ".py")))
 
 
+# Every file is written through lib.utils.atomic_path (a temporary name, renamed when complete) and prepare_data.py
+# copies folders the same way, so an interrupt at any moment leaves no partial file behind (tests/test_interrupts.py).
+INTERRUPTED = ("interrupted (Ctrl-C); no file was left half-written (each is written under a temporary name and "
+               "renamed when complete)")
+
+
 def _excepthook(kind, err, traceback, previous=sys.excepthook):
-    """sys.excepthook: the sentence and exit status 2 for a missing outside package, else the usual traceback."""
+    """sys.excepthook: one line for Ctrl-C (exit status 130), the sentence and exit status 2 for a missing outside
+    package, else the usual traceback."""
+    if isinstance(err, KeyboardInterrupt):
+        print("\n" + INTERRUPTED, file=sys.stderr)
+        sys.exit(130)
     if not _is_outside_package(err):
         return previous(kind, err, traceback)
     print(missing_package_sentence(err.name), file=sys.stderr)

@@ -51,15 +51,35 @@ def _pdf_image(path):
         return image.convert("L" if image.mode in ("1", "L", "LA") else "RGB")
 
 
+def font_path(family=SANS, style=""):
+    """The TrueType file of ``family`` ('DejaVu Sans' or 'DejaVu Sans Mono') in ``style`` ('' or 'B'), from
+    matplotlib's font folder."""
+    return os.path.join(matplotlib.get_data_path(), "fonts", "ttf", FONT_FILES[(family, style)])
+
+
+def missing_glyphs(text, family=SANS, style=""):
+    """The characters of ``text`` the font has no glyph for, each once, in order (whitespace is never counted).
+
+    fpdf2 leaves such characters out of the page with only a warning, so "Zoë, 李雷" would print as "Zoë, ".
+    """
+    from fontTools.ttLib import TTFont
+    font = TTFont(font_path(family, style), lazy=True)
+    try:
+        covered = font.getBestCmap()
+    finally:
+        font.close()
+    missing = [char for char in text if not char.isspace() and ord(char) not in covered]
+    return "".join(sorted(set(missing), key=missing.index))
+
+
 class _Pages(FPDF):
     """fpdf2's document with the DejaVu fonts, our margins and a footer '<footer>  |  page N of M' on each page."""
 
     def __init__(self, footer, page_texts):
         super().__init__(orientation="portrait", unit="in", format="A4")
         self.footer_text, self.page_texts = footer, page_texts
-        font_dir = os.path.join(matplotlib.get_data_path(), "fonts", "ttf")
-        for (family, style), name in FONT_FILES.items():
-            self.add_font(family, style, os.path.join(font_dir, name))
+        for family, style in FONT_FILES:
+            self.add_font(family, style, font_path(family, style))
         self.set_margins(MARGIN_X, MARGIN_TOP, MARGIN_X)
         self.set_auto_page_break(True, MARGIN_BOTTOM)  # only a safety net: Document breaks pages itself
         self.c_margin = 0  # text starts exactly at the margin or indent

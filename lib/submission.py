@@ -21,7 +21,7 @@ import numpy as np
 
 from lib import bertrand
 from lib.pdf_document import Document, read_image
-from lib.utils import UserError
+from lib.utils import UserError, plural, require_folder
 
 KL_WEIGHTS = (1.0, 30.0, 0.0)  # the order the sheet trains them in
 EXERCISE_VAE_EPOCHS = 15
@@ -280,11 +280,6 @@ def percent(fraction):
     """0.53 -> '53 %'; shares below 1 % keep one significant digit ('0.4 %') instead of reading as '0 %'."""
     value = 100 * fraction
     return "{:.0f} %".format(value) if abs(value) >= 1 or value == 0 else "{:.1g} %".format(value)
-
-
-def plural(count, noun):
-    """'1 epoch', '2 epochs'."""
-    return "{} {}{}".format(count, noun, "" if count == 1 else "s")
 
 
 def join_words(items):
@@ -918,9 +913,7 @@ def build_submission(results_root=".", output="submission.pdf", names="", date=N
     Returns:
         :class:`Submission`.
     """
-    if not os.path.isdir(results_root):
-        raise UserError("the results folder {} does not exist; run ./run_all.sh or pass --results_root".format(
-            results_root))
+    require_folder(results_root, "results folder", "run ./run_all.sh or pass --results_root")
     date = date or datetime.date.today().isoformat()
     vae_runs = [run for run in (load_vae_run(results_root, w) for w in KL_WEIGHTS) if run is not None]
     gan_root = os.path.join(results_root, "results_gan")

@@ -20,6 +20,7 @@ from lib.model_gan import Discriminator, Generator, weights_init
 from lib.utils import StopRequest, UserError, has_fast_bfloat16, keep_freed_memory, load_checkpoint, \
     load_optimizer_state, load_state_dict_checked, pick_device, save_figure, save_image_grid, save_text, save_torch, \
     seed_everything, shell_quote
+from lib.utils import Interrupted, require_folder
 
 NUM_FIXED_NOISE = 1024  # fixed latent vectors saved with a run; the first SAMPLE_GRID are drawn in the grids
 SAMPLE_GRID = 64
@@ -375,7 +376,7 @@ def train_gan(args, run_dir=None, checkpoint=None, log=print):
     epoch_seconds = []
     status = "finished"
     try:
-        with StopRequest("finishing this epoch, then writing a checkpoint (Ctrl-C again stops at once)",
+        with StopRequest("finishing this epoch, then writing a checkpoint",
                          bar.write if not args.quiet else log) as stop:
             for epoch in range(start_epoch, args.epochs):
                 started = time.perf_counter()
@@ -424,8 +425,8 @@ def train_gan(args, run_dir=None, checkpoint=None, log=print):
                             len(history["epoch"]) + 1, iteration + 1,
                             "the last good checkpoint {} (epoch {}) is kept; ".format(
                                 os.path.join(run_dir, "checkpoint.pth"), last_saved_epoch) if run_dir else ""))
-    except KeyboardInterrupt:
-        raise UserError("interrupted at once in epoch {}; {}".format(
+    except KeyboardInterrupt:  # a second signal
+        raise Interrupted("interrupted at once in epoch {}; {}".format(
             len(history["epoch"]) + 1, "the last checkpoint {} (epoch {}) is kept: resume it with python "
             "run_gan_training.py --resume {}".format(os.path.join(run_dir, "checkpoint.pth"), last_saved_epoch,
                                                      shell_quote(run_dir)) if run_dir else "nothing was saved"))
@@ -461,9 +462,8 @@ def _training_examples(args, data=None):
 def load_run_checkpoint(run_dir):
     """The ``checkpoint.pth`` of a run folder, checked to be one written by :func:`train_gan`."""
     path = os.path.join(run_dir, "checkpoint.pth")
-    if not os.path.isdir(run_dir):
-        raise UserError("the run folder {} does not exist; pass a folder results_gan/run_... written by "
-                        "run_gan_training.py to --resume".format(run_dir))
+    require_folder(run_dir, "run folder",
+                   "pass a folder results_gan/run_... written by run_gan_training.py to --resume")
     checkpoint = load_checkpoint(path, "pass a run folder of run_gan_training.py that holds one to --resume")
     if not isinstance(checkpoint, dict) or any(key not in checkpoint for key in CHECKPOINT_KEYS):
         raise UserError("{} is not a resumable checkpoint of run_gan_training.py; pass a run folder it "

@@ -23,11 +23,18 @@ class UserError(Exception):
     """A problem the user can fix. Its message is one sentence that says what happened and what to do."""
 
 
+class Interrupted(UserError):
+    """A second Ctrl-C or SIGTERM stopped a run at once; the message says what was kept. Exit status 130."""
+
+
 def run_main(main, argv=None):
     """Run ``main(argv)``; turn a :class:`UserError`, or running out of memory, into one line on stderr and exit
-    status 2."""
+    status 2 (130 for :class:`Interrupted`, as for any Ctrl-C)."""
     try:
         return main(argv)
+    except Interrupted as err:
+        print(err, file=sys.stderr)
+        sys.exit(130)
     except UserError as err:
         print("error: {}".format(err), file=sys.stderr)
         sys.exit(2)
@@ -45,6 +52,20 @@ def run_main(main, argv=None):
 # What torch's errors say when memory ran out, including the cuBLAS and cuDNN handles that cannot be created.
 OUT_OF_MEMORY_TEXTS = ("can't allocate memory", "out of memory", "CUBLAS_STATUS_ALLOC_FAILED",
                        "CUDNN_STATUS_ALLOC_FAILED", "CUDNN_STATUS_NOT_INITIALIZED")
+
+
+def plural(count, noun):
+    """'1 epoch', '2 epochs'."""
+    return "{} {}{}".format(count, noun, "" if count == 1 else "s")
+
+
+def require_folder(path, what, hint):
+    """Return ``path`` if it is a folder, else raise a UserError: "the ``what`` ``path`` does not exist" (or "is a
+    file, not a folder"), then ``hint``, what to do."""
+    if not os.path.isdir(path):
+        raise UserError("the {} {} {}; {}".format(
+            what, path, "is a file, not a folder" if os.path.exists(path) else "does not exist", hint))
+    return path
 
 
 def shell_quote(path):
@@ -309,6 +330,9 @@ def prepare_output_file(path, flag="--output", suffixes=None):
     ``suffixes`` if given); returns ``path``."""
     if os.path.isdir(path):
         raise UserError("{} is a folder; pass the path of a file to {}".format(path, flag))
+    if suffixes is not None and os.path.basename(path).lower() in suffixes:  # '.png': os.path.splitext sees no suffix
+        raise UserError("{} {} is only a file type; give it a file name, e.g. {} image{}".format(
+            flag, path, flag, os.path.basename(path).lower()))
     if suffixes is not None and os.path.splitext(path)[1].lower() not in suffixes:
         raise UserError("{} {} does not end in {}, the file types it can write; choose such a name".format(
             flag, path, " or ".join(suffixes)))
@@ -318,12 +342,12 @@ def prepare_output_file(path, flag="--output", suffixes=None):
 
 class StopRequest:
     """While active, the first Ctrl-C or SIGTERM only sets ``requested`` to the signal's number (and ``log``s
-    "Ctrl-C: " or "SIGTERM: " and ``message``), so a training loop can stop where its state is consistent and write
-    a checkpoint; a second one raises KeyboardInterrupt at once.
+    "Ctrl-C: " or "SIGTERM: ", ``message`` and which signal stops at once), so a training loop can stop where its
+    state is consistent and write a checkpoint; a second one raises KeyboardInterrupt at once.
 
     SIGTERM is what Slurm sends before a time limit, and ``timeout``, ``docker stop`` and ``kill`` send; a script
-    that stops for it exits with status 128 + ``requested`` (143), for Ctrl-C 130. Signals can only be caught in
-    the main thread; elsewhere both keep their usual effect.
+    that stops for it exits with status 128 + ``requested`` (143), for Ctrl-C 130, and after a second signal 130.
+    Signals can only be caught in the main thread; elsewhere both keep their usual effect.
     """
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -340,7 +364,9 @@ class StopRequest:
             raise KeyboardInterrupt
         self.requested = signum
         if self._message:
-            self._log("\n{}: {}".format("Ctrl-C" if signum == signal.SIGINT else "SIGTERM", self._message))
+            self._log("\n{}: {} ({} stops at once)".format(
+                "Ctrl-C" if signum == signal.SIGINT else "SIGTERM", self._message,
+                "Ctrl-C again" if signum == signal.SIGINT else "another SIGTERM, or Ctrl-C,"))
 
     def __exit__(self, *exc):
         for number, previous in self._previous.items():
@@ -438,6 +464,10 @@ def save_image_grid(images, path, nrow=8, padding=2, value_range=None):
 # ----------------------------------------------------------------------------------------------------------------
 # Checkpoints
 
+# The first bytes of what torch.save writes: a zip archive (since torch 1.6), or a pickle (protocol 2 and newer).
+TORCH_FILE_STARTS = (b"PK\x03\x04", b"\x80")
+
+
 def load_checkpoint(path, missing_hint):
     """Load a file written by ``torch.save`` onto the CPU, without running code stored in it.
 
@@ -446,6 +476,11 @@ def load_checkpoint(path, missing_hint):
     import torch
     if not os.path.isfile(path):
         raise UserError("{} does not exist; {}".format(path, missing_hint))
+    with open(path, "rb") as handle:
+        if not handle.read(4).startswith(TORCH_FILE_STARTS):
+            raise UserError("{} is not a checkpoint this project can read (it is no PyTorch file at all: torch.save "
+                            "writes a zip archive or a pickle, and this file is neither); pass the model.pth or "
+                            "checkpoint file a training script wrote".format(path))
     kwargs = {"map_location": "cpu"}
     if "weights_only" in inspect.signature(torch.load).parameters:
         kwargs["weights_only"] = True

@@ -125,8 +125,13 @@ def test_load_checkpoint_errors(tmp_path):
         load_checkpoint(str(tmp_path / "missing.pth"), "train first")
     junk = tmp_path / "junk.pth"
     junk.write_bytes(b"this is not a checkpoint")
-    with pytest.raises(UserError, match="not a checkpoint this project can read .it is damaged, truncated"):
+    with pytest.raises(UserError, match="junk.pth is not a checkpoint this project can read .it is no PyTorch file"):
         load_checkpoint(str(junk), "")
+    truncated = tmp_path / "truncated.pth"
+    torch.save({"weight": torch.ones(100)}, str(truncated))
+    truncated.write_bytes(truncated.read_bytes()[:300])
+    with pytest.raises(UserError, match="not a checkpoint this project can read .it is damaged, truncated"):
+        load_checkpoint(str(truncated), "")
     pickled = str(tmp_path / "pickled.pth")
     torch.save({"object": _Pickled()}, pickled)
     if "weights_only" in inspect.signature(torch.load).parameters:
