@@ -14,14 +14,8 @@ from lib.flowers import FlowersInMemory
 from lib.mnist import mnist_loaders
 from lib.model_gan import Discriminator
 from lib.utils import UserError, has_fast_bfloat16, load_checkpoint, pick_device, run_main, save_torch
-from tests.fakes import make_flower_folder
 
 TINY = ["--ngf", "4", "--ndf", "4", "--batch_size", "4", "--device", "cpu", "--quiet"]
-
-
-@pytest.fixture
-def flowers(tmp_path):
-    return make_flower_folder(tmp_path / "flowers", count=8)
 
 
 def train(flowers, output_dir, *extra):
