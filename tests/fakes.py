@@ -103,3 +103,23 @@ def user_error(capsys, main, argv):
     err = capsys.readouterr().err
     assert stopped.value.code == 2 and "Traceback" not in err
     return err
+
+
+def start_and_terminate(argv, written, cwd):
+    """Run a script as its own process in ``cwd``, send it SIGTERM once a file ``written`` (a glob) exists: it is
+    training. Returns its exit status, stdout and stderr."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    process = subprocess.Popen([sys.executable] + argv, cwd=str(cwd), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, universal_newlines=True,
+                               env=dict(os.environ, PYTHONPATH=root, MPLBACKEND="Agg"))
+    deadline = time.time() + 120
+    while not glob.glob(written) and process.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    assert process.poll() is None, process.communicate()
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=120)
+    return process.returncode, out, err

@@ -1,12 +1,8 @@
-"""Faults of real runs: SIGTERM (Slurm, timeout, docker stop, kill) and a full disk during training; empty paths,
-image suffixes, the benchmark's data flags, and the PDF's part-2 numbers drawn with the figures' settings."""
+"""Faults of real runs: a full disk during training; empty paths, image suffixes, the benchmark's data flags, and
+the PDF's part-2 numbers drawn with the figures' settings. (SIGTERM: test_gan_sigterm.py, test_vae_sigterm.py.)"""
 import errno
 import glob
 import os
-import signal
-import subprocess
-import sys
-import time
 
 import numpy as np
 import pytest
@@ -37,50 +33,6 @@ def one_sentence(capsys, main, argv):
     err = capsys.readouterr().err
     assert stopped.value.code == 2 and "Traceback" not in err and err.count("error") == 1
     return err
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# SIGTERM: like Ctrl-C, finish the step or epoch, write a checkpoint, say how to resume, exit 143
-
-def start_and_terminate(argv, written, tmp_path):
-    """Run a script as its own process, send it SIGTERM once a file ``written`` (a glob) exists: it is training.
-    Returns its exit status, stdout and stderr."""
-    process = subprocess.Popen([sys.executable] + argv, cwd=str(tmp_path), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, universal_newlines=True,
-                               env=dict(os.environ, PYTHONPATH=ROOT, MPLBACKEND="Agg"))
-    deadline = time.time() + 120
-    while not glob.glob(written) and process.poll() is None and time.time() < deadline:
-        time.sleep(0.05)
-    assert process.poll() is None, process.communicate()
-    process.send_signal(signal.SIGTERM)
-    out, err = process.communicate(timeout=120)
-    return process.returncode, out, err
-
-
-@pytest.mark.skipif(os.name == "nt", reason="SIGTERM cannot be caught on Windows")
-def test_sigterm_stops_a_gan_run_with_a_checkpoint_and_the_resume_command(tmp_path):
-    flowers = make_flower_folder(tmp_path / "flowers", count=8)
-    status, out, err = start_and_terminate(
-        [os.path.join(ROOT, "run_gan_training.py"), "--data_dir", flowers, "--output_dir", str(tmp_path / "out"),
-         "--epochs", "100000"] + TINY, str(tmp_path / "out" / "run_*" / "samples" / "iter_000010.png"), tmp_path)
-    (run_dir,) = glob.glob(str(tmp_path / "out" / "run_*"))
-    assert status == 143 and "Traceback" not in err, err
-    assert "SIGTERM: finishing this epoch, then writing a checkpoint" in out
-    assert "checkpoint written. Resume with:\n  python run_gan_training.py --resume {}".format(run_dir) in out
-    checkpoint = load_checkpoint(os.path.join(run_dir, "checkpoint.pth"), "")
-    assert checkpoint["epoch"] >= 5 and checkpoint["iteration"] == 2 * checkpoint["epoch"]
-
-
-@pytest.mark.skipif(os.name == "nt", reason="SIGTERM cannot be caught on Windows")
-def test_sigterm_stops_a_vae_run_with_a_checkpoint_and_the_resume_command(tmp_path, fake_data_dir):
-    run_dir = str(tmp_path / "run")
-    status, out, err = start_and_terminate(
-        [os.path.join(ROOT, "run_vae_training.py"), "--data_dir", fake_data_dir, "--output_dir", run_dir,
-         "--epochs", "100000", "--quiet", "--device", "cpu"], os.path.join(run_dir, "checkpoint.pth"), tmp_path)
-    assert status == 143 and "Traceback" not in err, err
-    assert "resume with `python run_vae_training.py --resume {}`".format(run_dir) in err
-    checkpoint = load_checkpoint(os.path.join(run_dir, "checkpoint.pth"), "")
-    assert checkpoint["epoch"] >= 1
 
 
 # ----------------------------------------------------------------------------------------------------------------
