@@ -123,3 +123,27 @@ def start_and_terminate(argv, written, cwd):
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=120)
     return process.returncode, out, err
+
+
+def one_sentence_error(capsys, script, argv):
+    """Run a script's main as ``python script.py argv`` would; return its stderr, checking status 2, no
+    traceback and one error sentence, the last line."""
+    import pytest
+    from lib.utils import run_main
+    with pytest.raises(SystemExit) as exit_info:
+        run_main(script.main, [str(a) for a in argv])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert [line for line in err.splitlines() if "error: " in line] == [err.splitlines()[-1]]  # one sentence, last
+    return err
+
+
+def run_script(*argv, **kwargs):
+    """Run ``python argv`` in the repository root, headless; returns the finished process."""
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, MPLBACKEND="", DISPLAY="")  # headless, and no backend chosen for the scripts
+    return subprocess.run([sys.executable] + [str(a) for a in argv], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=120, **kwargs)
