@@ -1,21 +1,17 @@
 """Part 4: the GAN training script on a tiny image folder: its outputs, seeded runs repeating bit for bit, the
-loop against the course's API, the per-image loader, Ctrl-C and resume, and a NaN loss."""
-import glob
+loop against the course's API, the per-image loader. (Ctrl-C and NaN: test_gan_ctrl_c.py.)"""
 import json
 import os
-import signal
 
 import pytest
 import torch
 from PIL import Image
 
-import lib.train_gan as train_gan_module
-import run_gan_training
 from lib.flowers import FlowersInMemory
 from lib.model_gan import Generator
 from lib.train_gan import build_models, build_optimizers, update_discriminator, update_generator
-from lib.utils import load_checkpoint, run_main, seed_everything
-from tests.fakes import TINY_GAN, assert_same_weights, gan_weights, train_tiny_gan
+from lib.utils import load_checkpoint, seed_everything
+from tests.fakes import assert_same_weights, gan_weights, train_tiny_gan
 
 
 def test_two_iteration_run_writes_every_output(flowers, tmp_path):
@@ -64,45 +60,6 @@ def test_training_loop_reproduces_the_course_api_bit_for_bit(flowers, tmp_path):
 def test_per_image_loader_path_trains(flowers, tmp_path):
     run_dir = train_tiny_gan(flowers, tmp_path / "out", "--per_image_loader", "--num_workers", "0")
     assert load_checkpoint(os.path.join(run_dir, "checkpoint.pth"), "")["iteration"] == 2
-
-
-def test_ctrl_c_then_resume_equals_an_uninterrupted_run(flowers, tmp_path, monkeypatch, capsys):
-    reference = train_tiny_gan(flowers, tmp_path / "straight", "--epochs", "3")
-    calls = []
-    original = train_gan_module.generator_step
-
-    def press_ctrl_c_in_the_first_update(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 1:
-            signal.raise_signal(signal.SIGINT)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(train_gan_module, "generator_step", press_ctrl_c_in_the_first_update)
-    with pytest.raises(SystemExit) as stopped:
-        train_tiny_gan(flowers, tmp_path / "interrupted", "--epochs", "3")
-    assert stopped.value.code == 130 and len(calls) == 2, "the epoch is finished before stopping"
-    (run_dir,) = glob.glob(str(tmp_path / "interrupted" / "run_*"))
-    out = capsys.readouterr().out
-    assert "python run_gan_training.py --resume {}".format(run_dir) in out
-    assert load_checkpoint(os.path.join(run_dir, "checkpoint.pth"), "")["iteration"] == 2
-    monkeypatch.setattr(train_gan_module, "generator_step", original)
-    run_gan_training.main(["--resume", run_dir, "--quiet", "--device", "cpu"])
-    assert_same_weights(gan_weights(reference), gan_weights(run_dir))
-    finished = [load_checkpoint(os.path.join(d, "checkpoint.pth"), "") for d in (reference, run_dir)]
-    assert finished[0]["history"] == finished[1]["history"] and finished[1]["iteration"] == 6
-    assert_same_weights([finished[0]["optimizer_g"]["state"][0]], [finished[1]["optimizer_g"]["state"][0]])
-
-
-def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(flowers, tmp_path, capsys):
-    with pytest.raises(SystemExit) as stopped:
-        run_main(run_gan_training.main, ["--data_dir", flowers, "--output_dir", str(tmp_path), "--epochs", "5",
-                                         "--lr", "1e30"] + TINY_GAN)
-    err = capsys.readouterr().err
-    assert stopped.value.code == 2 and "the losses became NaN or infinite" in err and "Traceback" not in err
-    (run_dir,) = glob.glob(str(tmp_path / "run_*"))
-    assert "the last good checkpoint {} (epoch 0) is kept".format(os.path.join(run_dir, "checkpoint.pth")) in err
-    checkpoint = load_checkpoint(os.path.join(run_dir, "checkpoint.pth"), "")
-    assert checkpoint["epoch"] == 0 and all(torch.isfinite(v).all() for v in checkpoint["generator"].values())
 
 
 if __name__ == "__main__":
