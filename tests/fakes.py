@@ -147,3 +147,14 @@ def run_script(*argv, **kwargs):
     env = dict(os.environ, MPLBACKEND="", DISPLAY="")  # headless, and no backend chosen for the scripts
     return subprocess.run([sys.executable] + [str(a) for a in argv], cwd=root, env=env, capture_output=True,
                           text=True, timeout=120, **kwargs)
+
+
+def one_sentence(capsys, main, argv):
+    """Like :func:`user_error`, and stderr holds the word error once: one sentence, no second complaint."""
+    import pytest
+    from lib.utils import run_main
+    with pytest.raises(SystemExit) as stopped:
+        run_main(main, argv)
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and "Traceback" not in err and err.count("error") == 1
+    return err
