@@ -18,7 +18,7 @@ def test_bad_arguments(capsys, argv, message):
     assert message in one_sentence_error(capsys, run_vae_training, argv)
 
 
-def test_bad_argument_of_the_plotrun_script(capsys):
+def test_bad_argument_of_the_plot_script(capsys):
     assert "argument --kl_loss_weight: 'x' is not a number" in one_sentence_error(
         capsys, plot_latent_space, ["--kl_loss_weight", "x"])
 

@@ -45,7 +45,7 @@ def test_scripts_train_resume_and_plot(trained_run, fake_data_dir, tmp_path, cap
         assert json.load(a) == json.load(b)
 
 
-def test_user_errors_of_the_trainingrun_script(capsys, tmp_path, monkeypatch, fake_data_dir, trained_run):
+def test_user_errors_of_the_training_script(capsys, tmp_path, monkeypatch, fake_data_dir, trained_run):
     monkeypatch.setattr(mnist, "can_download", lambda timeout=3.0: False)
     base = ["--output_dir", tmp_path / "out", "--quiet"]
     err = one_sentence_error(capsys, run_vae_training, base + ["--data_dir", tmp_path / "empty"])
@@ -133,7 +133,7 @@ def test_unusable_data_leaves_no_run_folder(capsys, tmp_path):
     assert "is truncated or damaged" in err and not (tmp_path / "run").exists()
 
 
-def test_user_errors_of_the_plotrun_script(capsys, tmp_path, trained_run, fake_data_dir):
+def test_user_errors_of_the_plot_script(capsys, tmp_path, trained_run, fake_data_dir):
     err = one_sentence_error(capsys, plot_latent_space, ["--kl_loss_weight", "30", "--model_dir", tmp_path / "none"])
     assert "model.pth does not exist; train the model first with `python run_vae_training.py --kl_loss_weight " \
            "30.0 --output_dir {}`".format(tmp_path / "none") in err
