@@ -1,4 +1,6 @@
-"""Small data sets in the courses' file formats, written by the tests: MNIST idx files and a flowers folder."""
+"""What the test files share: small data sets in the courses' file formats (MNIST idx files, a flowers folder),
+tiny GAN runs and the check of a one-sentence error."""
+import glob
 import gzip
 import os
 
@@ -57,3 +59,102 @@ def make_flower_folder(root, count=10, sizes=SIZES, seed=0):
         pixels = rng.randint(0, 256, (height, width, 3)).astype(np.uint8)
         Image.fromarray(pixels).save(os.path.join(folder, "image_{:04d}.png".format(k)))
     return str(root)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Tiny runs of the GAN script, and the check of a mistake's one sentence, shared by the GAN's test files. Torch and
+# the scripts are imported inside the functions: the test files that need neither import this module too.
+
+TINY_GAN = ["--ngf", "4", "--ndf", "4", "--batch_size", "4", "--device", "cpu", "--quiet"]
+
+
+def train_tiny_gan(flowers, output_dir, *extra):
+    """run_gan_training.main on 8 images, batch 4 (2 updates per epoch), tiny networks, 1 epoch unless ``extra``
+    says otherwise; returns the new run folder."""
+    import run_gan_training
+    before = set(glob.glob(os.path.join(str(output_dir), "run_*")))
+    run_gan_training.main(["--data_dir", flowers, "--output_dir", str(output_dir), "--epochs", "1"] + TINY_GAN
+                          + list(extra))
+    (run_dir,) = set(glob.glob(os.path.join(str(output_dir), "run_*"))) - before
+    return run_dir
+
+
+def gan_weights(run_dir):
+    """The generator's and the discriminator's state dicts a GAN run wrote."""
+    from lib.utils import load_checkpoint
+    return [load_checkpoint(os.path.join(run_dir, name), "") for name in ("generator.pth", "discriminator.pth")]
+
+
+def assert_same_weights(a, b):
+    """Two lists of state dicts hold the same keys and bit-identical tensors."""
+    import torch
+    for state_a, state_b in zip(a, b):
+        assert state_a.keys() == state_b.keys()
+        assert all(torch.equal(state_a[k], state_b[k]) for k in state_a)
+
+
+def user_error(capsys, main, argv):
+    """Run a script's ``main`` as ``python script.py argv`` would; check exit status 2 and no traceback, and return
+    what it wrote to stderr."""
+    import pytest
+    from lib.utils import run_main
+    with pytest.raises(SystemExit) as stopped:
+        run_main(main, argv)
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and "Traceback" not in err
+    return err
+
+
+def start_and_terminate(argv, written, cwd):
+    """Run a script as its own process in ``cwd``, send it SIGTERM once a file ``written`` (a glob) exists: it is
+    training. Returns its exit status, stdout and stderr."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    process = subprocess.Popen([sys.executable] + argv, cwd=str(cwd), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, universal_newlines=True,
+                               env=dict(os.environ, PYTHONPATH=root, MPLBACKEND="Agg"))
+    deadline = time.time() + 120
+    while not glob.glob(written) and process.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    assert process.poll() is None, process.communicate()
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=120)
+    return process.returncode, out, err
+
+
+def one_sentence_error(capsys, script, argv):
+    """Run a script's main as ``python script.py argv`` would; return its stderr, checking status 2, no
+    traceback and one error sentence, the last line."""
+    import pytest
+    from lib.utils import run_main
+    with pytest.raises(SystemExit) as exit_info:
+        run_main(script.main, [str(a) for a in argv])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert [line for line in err.splitlines() if "error: " in line] == [err.splitlines()[-1]]  # one sentence, last
+    return err
+
+
+def run_script(*argv, **kwargs):
+    """Run ``python argv`` in the repository root, headless; returns the finished process."""
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, MPLBACKEND="", DISPLAY="")  # headless, and no backend chosen for the scripts
+    return subprocess.run([sys.executable] + [str(a) for a in argv], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=120, **kwargs)
+
+
+def one_sentence(capsys, main, argv):
+    """Like :func:`user_error`, and stderr holds the word error once: one sentence, no second complaint."""
+    import pytest
+    from lib.utils import run_main
+    with pytest.raises(SystemExit) as stopped:
+        run_main(main, argv)
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and "Traceback" not in err and err.count("error") == 1
+    return err

@@ -13,16 +13,10 @@ import run_gan_training
 import run_vae_training
 from lib.model_gan import Discriminator
 from lib.utils import has_fast_bfloat16, load_checkpoint, pick_device, run_main
-from tests.fakes import make_flower_folder
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(),
                                 reason="no CUDA GPU here (torch.cuda.is_available() is False)")
 TINY = ["--ngf", "4", "--ndf", "4", "--batch_size", "4", "--quiet"]
-
-
-@pytest.fixture
-def flowers(tmp_path):
-    return make_flower_folder(tmp_path / "flowers", count=8)
 
 
 def train(flowers, output_dir, *extra):

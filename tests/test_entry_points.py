@@ -1,6 +1,7 @@
 """The ways the sheet tells a student to run things: python -m tests.<file>, a missing package, the batch files."""
 import ast
 import glob
+import json
 import os
 import re
 import shutil
@@ -63,6 +64,24 @@ def test_python_dash_m_reports_passes_and_a_failure_ends_non_zero(tmp_path):
     assert copy.returncode == 1
     assert re.search(r"=+ 1 failed, {} passed in ".format(passed), copy.stdout)
     assert "FAILED tests/test_copy.py::test_deliberately_wrong" in copy.stdout
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The course's autograder (GitHub Classroom): one entry per test file, and the style check
+
+def test_autograding_json_has_one_entry_per_test_file_and_the_style_check():
+    with open(os.path.join(ROOT, ".github", "classroom", "autograding.json")) as handle:
+        entries = json.load(handle)["tests"]
+    runs = [entry["run"] for entry in entries]
+    test_files = sorted(os.path.basename(path) for path in glob.glob(os.path.join(ROOT, "tests", "test_*.py")))
+    # a new test file without its entry fails here, and so does an entry whose file is gone
+    assert sorted(runs) == sorted(["pycodestyle --max-line-length 120 ."]
+                                  + ["python -m pytest -p no:warnings tests/" + name for name in test_files])
+    assert len(set(entry["name"] for entry in entries)) == len(entries)
+    for entry in entries:  # Classroom's fields; its timeout counts minutes, and each entry takes seconds
+        assert (entry["input"], entry["output"], entry["comparison"], entry["timeout"]) == ("", "", "included", 10)
+        assert entry["points"] == 1 and entry["setup"] in ("", "python -m pip install -r requirements.txt")
+    assert entries[0]["setup"] == "python -m pip install -r requirements.txt"  # Classroom installs nothing itself
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """The GPU paths proven on a CPU: CUDA-only states (a CUDA generator's state, a compute capability, a GPU without
-kernels, a failed compile, a device-side assert) are fabricated or patched, so each fix is tested everywhere."""
+kernels, a failed compile, a device-side assert) are fabricated or patched, so each fix is tested everywhere.
+(Sections 5 to 7, resumed runs and --compile: test_gpu_paths_resume.py.)"""
 import glob
 import os
 
@@ -14,14 +15,8 @@ from lib.flowers import FlowersInMemory
 from lib.mnist import mnist_loaders
 from lib.model_gan import Discriminator
 from lib.utils import UserError, has_fast_bfloat16, load_checkpoint, pick_device, run_main, save_torch
-from tests.fakes import make_flower_folder
 
 TINY = ["--ngf", "4", "--ndf", "4", "--batch_size", "4", "--device", "cpu", "--quiet"]
-
-
-@pytest.fixture
-def flowers(tmp_path):
-    return make_flower_folder(tmp_path / "flowers", count=8)
 
 
 def train(flowers, output_dir, *extra):
@@ -133,61 +128,6 @@ def test_bf16_on_a_t4_is_refused_in_one_sentence(monkeypatch, flowers):
     with pytest.raises(UserError, match=r"Tesla T4, compute capability 7\.5\) has no bfloat16 arithmetic .* "
                                         r"leave --bf16 out"):
         train_gan_module.check_settings(args, torch.device("cuda:0"))
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# 5, 6. A resumed run takes how to run from its own command line, and the Adam implementation of its device
-
-def test_resume_takes_run_time_flags_from_the_command_line(flowers, tmp_path, monkeypatch):
-    run_dir = train(flowers, tmp_path / "out", "--channels_last", "no", "--checkpoint_every", "5",
-                    "--plot_every", "5", "--num_workers", "0")
-    compiled = []
-    monkeypatch.setattr(train_gan_module, "compile_models", lambda g, d, *args: compiled.append(1) or (g, d),
-                        raising=False)
-    run_gan_training.main(["--resume", run_dir, "--epochs", "3", "--channels_last", "auto", "--checkpoint_every",
-                           "1", "--plot_every", "1", "--num_workers", "1", "--compile", "--device", "cpu", "--quiet"])
-    stored = checkpoint_of(run_dir)["args"]
-    assert stored["channels_last"] is True  # auto, resolved for the CPU this run continues on
-    assert (stored["checkpoint_every"], stored["plot_every"], stored["num_workers"]) == (1, 1, 1)
-    assert stored["compile"] is True and compiled == [1]
-
-
-def test_a_gpu_run_resumed_on_the_cpu_steps_with_the_cpus_adam(flowers, tmp_path):
-    straight = train(flowers, tmp_path / "straight", "--epochs", "2")
-    run_dir = train(flowers, tmp_path / "gpu_made")
-    checkpoint = checkpoint_of(run_dir)
-    for name in ("optimizer_g", "optimizer_d"):  # as written by a CUDA run, whose Adam is the fused one
-        for group in checkpoint[name]["param_groups"]:
-            group["fused"] = True
-    save_torch(checkpoint, os.path.join(run_dir, "checkpoint.pth"))
-    run_gan_training.main(["--resume", run_dir, "--epochs", "2", "--device", "cpu", "--quiet"])
-    resumed = checkpoint_of(run_dir)
-    assert all(not group.get("fused") for name in ("optimizer_g", "optimizer_d")
-               for group in resumed[name]["param_groups"])
-    assert same_weights(straight, run_dir)  # the CPU's Adam continued the run exactly
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# 7. --compile is tried before anything is written
-
-def test_compile_failure_is_one_sentence_and_leaves_no_run_folder(flowers, tmp_path, capsys, monkeypatch):
-    def compile_without_triton(model, *args, **kwargs):
-        def compiled(*inputs):
-            raise RuntimeError("Cannot find a working triton installation. Either the package is not installed "
-                               "or it is too old.\nMore details")
-        return compiled
-    monkeypatch.setattr(torch, "compile", compile_without_triton)
-    err = user_error(capsys, ["--data_dir", flowers, "--output_dir", str(tmp_path / "out"), "--compile"] + TINY)
-    assert "--compile does not work on this machine (RuntimeError: Cannot find a working triton installation" in err
-    assert "leave --compile out" in err and not glob.glob(str(tmp_path / "out" / "run_*"))
-
-
-def test_compile_trial_changes_nothing_in_the_run(flowers, tmp_path, monkeypatch):
-    compiled = []
-    monkeypatch.setattr(torch, "compile", lambda model, *args, **kwargs: compiled.append(model) or model)
-    with_trial = train(flowers, tmp_path / "compiled", "--compile", "--epochs", "2")
-    assert len(compiled) == 2
-    assert same_weights(with_trial, train(flowers, tmp_path / "eager", "--epochs", "2"))
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -1,12 +1,6 @@
-"""Faults of real runs: SIGTERM (Slurm, timeout, docker stop, kill) and a full disk during training; empty paths,
-image suffixes, the benchmark's data flags, and the PDF's part-2 numbers drawn with the figures' settings."""
-import errno
-import glob
+"""Faults of real runs: empty paths, image suffixes, the benchmark's data flags, and the PDF's part-2 numbers drawn
+with the figures' settings. (SIGTERM: test_gan_sigterm.py, test_vae_sigterm.py; a full disk: test_full_disk.py.)"""
 import os
-import signal
-import subprocess
-import sys
-import time
 
 import numpy as np
 import pytest
@@ -24,104 +18,7 @@ import run_gan_training
 import run_vae_training
 from lib import distributions, mnist, submission
 from lib.model_gan import Generator
-from lib.utils import UserError, atomic_path, load_checkpoint, run_main, save_text
-from tests.fakes import make_flower_folder
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TINY = ["--ngf", "4", "--ndf", "4", "--batch_size", "4", "--device", "cpu", "--quiet"]
-
-
-def one_sentence(capsys, main, argv):
-    with pytest.raises(SystemExit) as stopped:
-        run_main(main, argv)
-    err = capsys.readouterr().err
-    assert stopped.value.code == 2 and "Traceback" not in err and err.count("error") == 1
-    return err
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# SIGTERM: like Ctrl-C, finish the step or epoch, write a checkpoint, say how to resume, exit 143
-
-def start_and_terminate(argv, written, tmp_path):
-    """Run a script as its own process, send it SIGTERM once a file ``written`` (a glob) exists: it is training.
-    Returns its exit status, stdout and stderr."""
-    process = subprocess.Popen([sys.executable] + argv, cwd=str(tmp_path), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, universal_newlines=True,
-                               env=dict(os.environ, PYTHONPATH=ROOT, MPLBACKEND="Agg"))
-    deadline = time.time() + 120
-    while not glob.glob(written) and process.poll() is None and time.time() < deadline:
-        time.sleep(0.05)
-    assert process.poll() is None, process.communicate()
-    process.send_signal(signal.SIGTERM)
-    out, err = process.communicate(timeout=120)
-    return process.returncode, out, err
-
-
-@pytest.mark.skipif(os.name == "nt", reason="SIGTERM cannot be caught on Windows")
-def test_sigterm_stops_a_gan_run_with_a_checkpoint_and_the_resume_command(tmp_path):
-    flowers = make_flower_folder(tmp_path / "flowers", count=8)
-    status, out, err = start_and_terminate(
-        [os.path.join(ROOT, "run_gan_training.py"), "--data_dir", flowers, "--output_dir", str(tmp_path / "out"),
-         "--epochs", "100000"] + TINY, str(tmp_path / "out" / "run_*" / "samples" / "iter_000010.png"), tmp_path)
-    (run_dir,) = glob.glob(str(tmp_path / "out" / "run_*"))
-    assert status == 143 and "Traceback" not in err, err
-    assert "SIGTERM: finishing this epoch, then writing a checkpoint" in out
-    assert "checkpoint written. Resume with:\n  python run_gan_training.py --resume {}".format(run_dir) in out
-    checkpoint = load_checkpoint(os.path.join(run_dir, "checkpoint.pth"), "")
-    assert checkpoint["epoch"] >= 5 and checkpoint["iteration"] == 2 * checkpoint["epoch"]
-
-
-@pytest.mark.skipif(os.name == "nt", reason="SIGTERM cannot be caught on Windows")
-def test_sigterm_stops_a_vae_run_with_a_checkpoint_and_the_resume_command(tmp_path, fake_data_dir):
-    run_dir = str(tmp_path / "run")
-    status, out, err = start_and_terminate(
-        [os.path.join(ROOT, "run_vae_training.py"), "--data_dir", fake_data_dir, "--output_dir", run_dir,
-         "--epochs", "100000", "--quiet", "--device", "cpu"], os.path.join(run_dir, "checkpoint.pth"), tmp_path)
-    assert status == 143 and "Traceback" not in err, err
-    assert "resume with `python run_vae_training.py --resume {}`".format(run_dir) in err
-    checkpoint = load_checkpoint(os.path.join(run_dir, "checkpoint.pth"), "")
-    assert checkpoint["epoch"] >= 1
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# A full disk: one sentence naming the folder, the last good checkpoint intact, no temporary files
-
-def test_full_disk_while_writing_a_gan_checkpoint(tmp_path, capsys, monkeypatch):
-    flowers = make_flower_folder(tmp_path / "flowers", count=8)
-    original, checkpoints = torch.save, []
-
-    def save_until_the_disk_is_full(obj, path, *args, **kwargs):
-        if ".checkpoint.pth." in os.path.basename(str(path)):
-            checkpoints.append(path)
-            if len(checkpoints) == 3:  # at the start, after epoch 1, after epoch 2: the third fails half-way
-                with open(path, "wb") as handle:
-                    handle.write(b"PK\x03\x04 half a zip file")
-                raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 3072 vs 2983")
-        return original(obj, path, *args, **kwargs)
-    monkeypatch.setattr(torch, "save", save_until_the_disk_is_full)
-    err = one_sentence(capsys, run_gan_training.main, ["--data_dir", flowers, "--output_dir", str(tmp_path / "out"),
-                                                       "--epochs", "4", "--checkpoint_every", "1"] + TINY)
-    (run_dir,) = glob.glob(str(tmp_path / "out" / "run_*"))
-    assert "the disk holding {} is full, so writing checkpoint.pth failed".format(run_dir) in err
-    assert "the last good checkpoint, is intact" in err and "--resume" in err
-    assert not [name for name in os.listdir(run_dir) if name.endswith(".tmp")]
-    monkeypatch.setattr(torch, "save", original)
-    assert load_checkpoint(os.path.join(run_dir, "checkpoint.pth"), "")["epoch"] == 1
-
-
-@pytest.mark.parametrize("failure", [OSError(errno.ENOSPC, "No space left on device"),
-                                     RuntimeError("PytorchStreamWriter failed writing file data/0: file write "
-                                                  "failed")])
-def test_full_disk_keeps_the_previous_file(tmp_path, failure):
-    path = str(tmp_path / "losses.json")
-    save_text("the good version", path)
-    with pytest.raises(UserError, match="the disk holding {} is full, so writing losses.json failed".format(
-            tmp_path)):
-        with atomic_path(path) as tmp:
-            with open(tmp, "w") as handle:
-                handle.write("half")
-            raise failure
-    assert os.listdir(str(tmp_path)) == ["losses.json"] and open(path).read() == "the good version"
+from tests.fakes import one_sentence
 
 
 # ----------------------------------------------------------------------------------------------------------------

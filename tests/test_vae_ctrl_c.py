@@ -1,0 +1,39 @@
+"""Part 3: Ctrl-C stops run_vae_training.py, started as a user starts it, with a checkpoint and the command that
+resumes it (exit status 130); the resumed run finishes."""
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+import run_vae_training
+from lib.utils import load_checkpoint
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT cannot be sent to a child process on Windows")
+def test_ctrl_c_writes_a_checkpoint_and_says_how_to_resume(tmp_path, fake_data_dir, capsys):
+    run_dir = str(tmp_path / "run")
+    env = dict(os.environ, MPLBACKEND="")
+    process = subprocess.Popen([sys.executable, "-u", "run_vae_training.py", "--data_dir", fake_data_dir,
+                                "--output_dir", run_dir, "--epochs", "500", "--quiet"], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in process.stdout:
+        if line.startswith("epoch"):
+            break
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and "Traceback" not in err
+    assert "holds that state; resume with `python run_vae_training.py --resume {}`".format(run_dir) in err
+    assert os.path.isfile(os.path.join(run_dir, "checkpoint.pth")) and not os.path.exists(
+        os.path.join(run_dir, "model.pth"))
+    checkpoint = load_checkpoint(os.path.join(run_dir, "checkpoint.pth"), "")
+    run_vae_training.main(["--resume", run_dir, "--epochs", str(checkpoint["epoch"] + 1), "--quiet",
+                           "--data_dir", fake_data_dir])
+    assert os.path.isfile(os.path.join(run_dir, "model.pth"))
+
+
+if __name__ == "__main__":
+    raise SystemExit(pytest.main([__file__]))
