@@ -1,7 +1,8 @@
 @echo off
 rem The whole exercise in one command (Windows version of run_all.sh): part 2 figures, the VAE and its latent
-rem space for KL weights 1, 30 and 0, the GAN (500 epochs), samples of the course's 2500-epoch generator,
-rem temperature samples of our own generator, and submission.pdf built from all of it.
+rem space for KL weights 1, 30 and 0, FD/KID of the VAEs' prior samples, the GAN (500 epochs), samples of the
+rem course's 2500-epoch generator, FD/KID of both generators, temperature samples of our own generator, and
+rem submission.pdf built from all of it.
 rem
 rem   run_all.bat                  full run into the repository root; writes submission.pdf
 rem   run_all.bat --quick          smoke run (VAE 1 epoch, GAN 2 epochs) into results_quick\; writes
@@ -47,6 +48,10 @@ if not defined REFERENCE_DIR set "REFERENCE_DIR=..\shared\reference"
 rem T = 1 is the prior the generator was trained on; T = 0.5 shrinks the codes towards its centre. The same seed
 rem for both draws the same directions in latent space, so the two grids differ only by the temperature.
 set "SAMPLE_SEED=0"
+rem The temperature grids come from the moving average of our generator, the better one by FD/KID (README).
+set "SAMPLE_GENERATOR=generator_ema.pth"
+rem The feature classifiers of evaluate_vae.py and evaluate_gan.py are trained once and shared by full and quick runs.
+if not defined EVAL_CACHE set "EVAL_CACHE=results_eval"
 if "%QUICK%"=="1" (
     rem a separate root, so quick results never mix with, or overwrite, the full ones
     set "ROOT=results_quick"
@@ -54,6 +59,8 @@ if "%QUICK%"=="1" (
     set "GAN_EPOCHS=2"
     set "PDF=results_quick\submission.pdf"
     set "MARK=--quick"
+    rem one sampling seed for FD/KID: the numbers of a smoke run only show that the step works
+    set "EVAL_SEEDS=1"
     rem one thread per process: small models, and a busy 2-core machine made two threads 3-4 times slower
     if not defined OMP_NUM_THREADS set "OMP_NUM_THREADS=1"
 ) else (
@@ -62,6 +69,7 @@ if "%QUICK%"=="1" (
     set "GAN_EPOCHS=500"
     set "PDF=submission.pdf"
     set "MARK="
+    set "EVAL_SEEDS=3"
 )
 set "MPLBACKEND=Agg"
 if not exist "%ROOT%" mkdir "%ROOT%"
@@ -102,12 +110,24 @@ if "%NEED%"=="0" (echo reusing %ROOT%\results_distributions\normal.png) else (
     if errorlevel 1 goto failed
 )
 
+set "ANY_VAE_TRAINED=0"
 call :vae 1
 if errorlevel 1 goto failed
 call :vae 30
 if errorlevel 1 goto failed
 call :vae 0
 if errorlevel 1 goto failed
+
+set "STEP=part 3: FD/KID of prior samples for every KL weight (evaluate_vae.py)"
+call :banner
+call :need "%ROOT%\results_kl1.0\prior_quality.json" "%ROOT%\results_kl30.0\prior_quality.json" "%ROOT%\results_kl0.0\prior_quality.json"
+if "%ANY_VAE_TRAINED%"=="0" if "%NEED%"=="0" (
+    echo reusing results_kl*\prior_quality.json
+    goto vae_quality_done
+)
+%PYTHON% evaluate_vae.py --results_root "%ROOT%" --kl_loss_weights 1 30 0 --cache_dir "%EVAL_CACHE%" --seeds %EVAL_SEEDS% --quiet
+if errorlevel 1 goto failed
+:vae_quality_done
 
 set "STEP=part 4: GAN training, %GAN_EPOCHS% epoch(s) (run_gan_training.py)"
 call :banner
@@ -136,6 +156,20 @@ if not exist "%REFERENCE_CHECKPOINT%" (echo skipped: %REFERENCE_CHECKPOINT% is n
     %PYTHON% generate_gan_images.py --checkpoint "%REFERENCE_CHECKPOINT%" --temperature 1.0 --num_images 64 --seed %SAMPLE_SEED% --output "%OUT%" --quiet
     if errorlevel 1 goto failed
 )
+
+set "STEP=part 4: FD/KID of our generator (raw and EMA) and the course's (evaluate_gan.py)"
+call :banner
+set "OUT=%RUN%\sample_quality.json"
+call :need "%OUT%"
+if "%NEED%"=="0" (
+    echo reusing %OUT%
+    goto gan_quality_done
+)
+set "CHECKPOINTS=--checkpoint "%RUN%""
+if exist "%REFERENCE_CHECKPOINT%" set "CHECKPOINTS=--checkpoint "%RUN%" --checkpoint "%REFERENCE_CHECKPOINT%""
+%PYTHON% evaluate_gan.py %CHECKPOINTS% --cache_dir "%EVAL_CACHE%" --seeds %EVAL_SEEDS% --output "%OUT%" --quiet
+if errorlevel 1 goto failed
+:gan_quality_done
 
 call :temperature 0.5
 if errorlevel 1 goto failed
@@ -192,12 +226,13 @@ if "%NEED%"=="0" if %EPOCHS_DONE% GEQ %VAE_EPOCHS% (
 %PYTHON% run_vae_training.py --kl_loss_weight "%~1" --epochs %VAE_EPOCHS% --output_dir "%DIR%" --overwrite --quiet
 if errorlevel 1 exit /b 1
 set "TRAINED=1"
+set "ANY_VAE_TRAINED=1"
 :vae_latent
-set "STEP=part 3: latent space, KL weight %1 (plot_latent_space.py)"
+set "STEP=part 3: latent space, codes and prior samples, KL weight %1 (plot_latent_space.py)"
 call :banner
-call :need "%DIR%\latent_space.png"
+call :need "%DIR%\latent_space.png" "%DIR%\latent_codes.png" "%DIR%\prior_samples.png"
 if "%TRAINED%"=="0" if "%NEED%"=="0" (
-    echo reusing %DIR%\latent_space.png
+    echo reusing %DIR%\latent_space.png, latent_codes.png, prior_samples.png
     exit /b 0
 )
 %PYTHON% plot_latent_space.py --kl_loss_weight "%~1" --model_dir "%DIR%" --output_dir "%DIR%" --quiet
@@ -219,6 +254,9 @@ if "%NEED%"=="0" (
     echo reusing %OUT%
     exit /b 0
 )
-%PYTHON% generate_gan_images.py --checkpoint "%RUN%\generator.pth" --temperature "%~1" --num_images 64 --seed %SAMPLE_SEED% --output "%OUT%" --quiet
+set "GENERATOR=%RUN%\%SAMPLE_GENERATOR%"
+rem a run from before the EMA has only generator.pth
+if not exist "%GENERATOR%" set "GENERATOR=%RUN%\generator.pth"
+%PYTHON% generate_gan_images.py --checkpoint "%GENERATOR%" --temperature "%~1" --num_images 64 --seed %SAMPLE_SEED% --output "%OUT%" --quiet
 if errorlevel 1 exit /b 1
 exit /b 0
