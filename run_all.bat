@@ -10,8 +10,8 @@ rem                                results_quick\submission.pdf, marked as a qui
 rem   run_all.bat --force          train and draw again even where finished results exist
 rem   run_all.bat --names "A, B"   names for the title page of the PDF
 rem
-rem Finished results are reused, so after an interruption the same command goes on with the first unfinished step
-rem (an interrupted training starts that training again). Environment: PYTHON (default python), DATA_SOURCE
+rem Finished results are reused and an interrupted training is continued from its checkpoint, so after an
+rem interruption the same command goes on where it stopped. Environment: PYTHON (default python), DATA_SOURCE
 rem (offline data for prepare_data.py, default ..\shared\datasets), REFERENCE_DIR (the course's reference files,
 rem default ..\shared\reference), MNIST_ROOT and FLOWERS_ROOT as in the README; --quick sets OMP_NUM_THREADS=1
 rem unless it is set.
@@ -72,6 +72,8 @@ if "%QUICK%"=="1" (
     set "EVAL_SEEDS=3"
 )
 set "MPLBACKEND=Agg"
+rem exit status of the last training script: 130 (Ctrl-C) or 143 (SIGTERM) means interrupted, not failed
+set "STATUS=0"
 if not exist "%ROOT%" mkdir "%ROOT%"
 echo run_all: started at %TIME%
 
@@ -136,8 +138,19 @@ if "%FORCE%"=="0" if defined RUN (
     echo reusing %RUN%
     goto gan_done
 )
+rem an interrupted run with run_all's settings is continued (lib\submission.py says which), else a new one starts
+set "PARTIAL="
+if "%FORCE%"=="0" for /f "usebackq delims=" %%r in (`%PYTHON% -c "import sys; from lib.submission import resumable_gan_run; print(resumable_gan_run(*sys.argv[1:]) or '')" "%ROOT%\results_gan" %GAN_EPOCHS%`) do set "PARTIAL=%%r"
+if defined PARTIAL goto gan_resume
 %PYTHON% run_gan_training.py --epochs %GAN_EPOCHS% --output_dir "%ROOT%\results_gan" --quiet
-if errorlevel 1 goto failed
+set "STATUS=%ERRORLEVEL%"
+goto gan_trained
+:gan_resume
+echo continuing the interrupted run %PARTIAL%
+%PYTHON% run_gan_training.py --resume "%PARTIAL%" --epochs %GAN_EPOCHS% --quiet
+set "STATUS=%ERRORLEVEL%"
+:gan_trained
+if not "%STATUS%"=="0" goto failed
 call :find_gan_run
 if not defined RUN (
     echo run_all: the GAN training ended without a finished run in %ROOT%\results_gan 1>&2
@@ -190,8 +203,13 @@ exit /b 0
 
 :failed
 echo. 1>&2
+if "%STATUS%"=="130" goto interrupted
+if "%STATUS%"=="143" goto interrupted
 echo run_all: FAILED in step "%STEP%" (see the messages above). Finished steps are kept: fix the cause and run the same command again. 1>&2
 exit /b 1
+:interrupted
+echo run_all: step "%STEP%" was interrupted. Finished steps and the training's checkpoint are kept: run the same command again to continue from there. 1>&2
+exit /b %STATUS%
 
 rem ---------------------------------------------------------------------------------------------------------------
 rem Subroutines. Each returns errorlevel 1 on failure; the caller jumps to :failed.
@@ -223,8 +241,19 @@ if "%NEED%"=="0" if %EPOCHS_DONE% GEQ %VAE_EPOCHS% (
     echo reusing %DIR%
     goto vae_latent
 )
+rem an interrupted run with this KL weight is continued (lib\submission.py says which), else trained from the start
+set "RESUMABLE=0"
+if "%FORCE%"=="0" for /f "usebackq delims=" %%e in (`%PYTHON% -c "import sys; from lib.submission import resumable_vae_run; print(int(resumable_vae_run(*sys.argv[1:])))" "%DIR%" "%~1" %VAE_EPOCHS%`) do set "RESUMABLE=%%e"
+if "%RESUMABLE%"=="1" goto vae_resume
 %PYTHON% run_vae_training.py --kl_loss_weight "%~1" --epochs %VAE_EPOCHS% --output_dir "%DIR%" --overwrite --quiet
-if errorlevel 1 exit /b 1
+set "STATUS=%ERRORLEVEL%"
+goto vae_trained
+:vae_resume
+echo continuing the interrupted run in %DIR%
+%PYTHON% run_vae_training.py --resume "%DIR%" --epochs %VAE_EPOCHS% --quiet
+set "STATUS=%ERRORLEVEL%"
+:vae_trained
+if not "%STATUS%"=="0" exit /b 1
 set "TRAINED=1"
 set "ANY_VAE_TRAINED=1"
 :vae_latent

@@ -9,8 +9,8 @@
 #   ./run_all.sh --force          train and draw again even where finished results exist
 #   ./run_all.sh --names "A, B"   names for the title page of the PDF
 #
-# Finished results are reused, so after an interruption the same command goes on with the first unfinished step
-# (an interrupted training starts that training again). Environment: PYTHON (default python), DATA_SOURCE
+# Finished results are reused and an interrupted training is continued from its checkpoint, so after an
+# interruption the same command goes on where it stopped. Environment: PYTHON (default python), DATA_SOURCE
 # (offline data for prepare_data.py, default ../shared/datasets), REFERENCE_DIR (the course's reference files,
 # default ../shared/reference), MNIST_ROOT and FLOWERS_ROOT as in the README; --quick sets OMP_NUM_THREADS=1
 # unless it is set.
@@ -62,7 +62,17 @@ export MPLBACKEND=Agg
 mkdir -p "$ROOT"
 
 STEP="start"
-trap 'echo >&2; echo "run_all: FAILED in step \"$STEP\" (see the messages above). Finished steps are kept: fix the cause and run the same command again." >&2' ERR
+failed() {
+    echo >&2
+    if [ "$1" -eq 130 ] || [ "$1" -eq 143 ]; then  # Ctrl-C or SIGTERM: the training scripts wrote a checkpoint
+        echo "run_all: step \"$STEP\" was interrupted. Finished steps and the training's checkpoint are kept: run" \
+            "the same command again to continue from there." >&2
+    else
+        echo "run_all: FAILED in step \"$STEP\" (see the messages above). Finished steps are kept: fix the cause" \
+            "and run the same command again." >&2
+    fi
+}
+trap 'failed $?' ERR
 STARTED=$(date +%s)
 step() { STEP="$1"; echo; echo "== [$(date +%H:%M:%S)] $1"; }
 
@@ -76,6 +86,10 @@ reuse() { echo "reusing $1 (--force trains and draws again)"; }
 # $GAN_EPOCHS epochs under $ROOT/results_gan (empty if none): the same code the PDF builder uses.
 vae_epochs() { "$PYTHON" -c "import sys; from lib.submission import vae_run_epochs; print(vae_run_epochs(sys.argv[1]))" "$1"; }
 gan_run() { "$PYTHON" -c "import sys; from lib.submission import newest_gan_run; print(newest_gan_run(sys.argv[1], int(sys.argv[2])) or '')" "$ROOT/results_gan" "$GAN_EPOCHS"; }
+# An interrupted run to continue rather than start again (lib/submission.py says which): 1 or 0 for the VAE
+# folder $1 with KL weight $2, the GAN run folder or empty.
+vae_resumable() { "$PYTHON" -c "import sys; from lib.submission import resumable_vae_run; print(int(resumable_vae_run(*sys.argv[1:])))" "$1" "$2" "$VAE_EPOCHS"; }
+gan_resumable() { "$PYTHON" -c "import sys; from lib.submission import resumable_gan_run; print(resumable_gan_run(*sys.argv[1:]) or '')" "$ROOT/results_gan" "$GAN_EPOCHS"; }
 
 step "data"
 if [ ! -f "${MNIST_ROOT:-data}/MNIST/raw/train-images-idx3-ubyte" ] || [ ! -d "${FLOWERS_ROOT:-dataset_flowers_64px}/train" ]; then
@@ -104,6 +118,11 @@ for W in $KL_WEIGHTS; do
     TRAINED=0
     if have "$DIR/model.pth" "$DIR/losses.json" && [ "$(vae_epochs "$DIR")" -ge "$VAE_EPOCHS" ]; then
         reuse "$DIR"
+    elif [ "$FORCE" -eq 0 ] && [ "$(vae_resumable "$DIR" "$W")" -eq 1 ]; then
+        echo "continuing the interrupted run in $DIR"
+        "$PYTHON" run_vae_training.py --resume "$DIR" --epochs "$VAE_EPOCHS" --quiet
+        TRAINED=1
+        ANY_VAE_TRAINED=1
     else
         "$PYTHON" run_vae_training.py --kl_loss_weight "$W" --epochs "$VAE_EPOCHS" --output_dir "$DIR" --overwrite --quiet
         TRAINED=1
@@ -129,7 +148,14 @@ fi
 step "part 4: GAN training, $GAN_EPOCHS epoch(s) (run_gan_training.py)"
 RUN="$(gan_run)"
 if [ "$FORCE" -eq 0 ] && [ -n "$RUN" ]; then reuse "$RUN"; else
-    "$PYTHON" run_gan_training.py --epochs "$GAN_EPOCHS" --output_dir "$ROOT/results_gan" --quiet
+    PARTIAL=""
+    if [ "$FORCE" -eq 0 ]; then PARTIAL="$(gan_resumable)"; fi
+    if [ -n "$PARTIAL" ]; then
+        echo "continuing the interrupted run $PARTIAL"
+        "$PYTHON" run_gan_training.py --resume "$PARTIAL" --epochs "$GAN_EPOCHS" --quiet
+    else
+        "$PYTHON" run_gan_training.py --epochs "$GAN_EPOCHS" --output_dir "$ROOT/results_gan" --quiet
+    fi
     RUN="$(gan_run)"
     if [ -z "$RUN" ]; then echo "run_all: the GAN training ended without a finished run in $ROOT/results_gan" >&2; false; fi
 fi

@@ -10,7 +10,7 @@ import os
 import sys
 import time
 
-from lib.ema import EMA_DECAY
+from lib.gan_settings import TRAINING_DEFAULTS
 from lib.utils import add_common_arguments, below_one, configure_matplotlib, non_negative_int, nonempty_path, \
     open_unit_interval, plural, positive_float, positive_int, prepare_output_dir, run_main, seed, shell_quote
 
@@ -29,23 +29,25 @@ def build_parser():
                         help="the flowers folder (default: $FLOWERS_ROOT or dataset_flowers_64px/)")
     parser.add_argument("--output_dir", type=nonempty_path, default="results_gan",
                         help="folder that receives the run folders")
-    parser.add_argument("--seed", type=seed, default=999,
+    parser.add_argument("--seed", type=seed, default=TRAINING_DEFAULTS["seed"],
                         help="random seed; the same seed repeats a run bit for bit on the same CPU, also across "
                              "--resume; GPU runs are not bit-reproducible (cuDNN's algorithm choice, TF32, fused "
                              "kernels and atomic adds round differently from run to run)")
     parser.add_argument("--epochs", type=positive_int, default=None,
                         help="passes over the 800 images (default 500; with --resume the run's own number)")
-    parser.add_argument("--batch_size", type=positive_int, default=128, help="images per update")
-    parser.add_argument("--image_size", type=positive_int, default=32,
+    parser.add_argument("--batch_size", type=positive_int, default=TRAINING_DEFAULTS["batch_size"],
+                        help="images per update")
+    parser.add_argument("--image_size", type=positive_int, default=TRAINING_DEFAULTS["image_size"],
                         help="side of the training images in pixels (the networks need 32)")
-    parser.add_argument("--nz", type=positive_int, default=64, help="size of the latent vector z")
-    parser.add_argument("--ngf", type=positive_int, default=32, help="feature maps of the generator (multiplier)")
-    parser.add_argument("--ndf", type=positive_int, default=32,
+    parser.add_argument("--nz", type=positive_int, default=TRAINING_DEFAULTS["nz"], help="size of the latent vector z")
+    parser.add_argument("--ngf", type=positive_int, default=TRAINING_DEFAULTS["ngf"],
+                        help="feature maps of the generator (multiplier)")
+    parser.add_argument("--ndf", type=positive_int, default=TRAINING_DEFAULTS["ndf"],
                         help="feature maps of the discriminator (multiplier)")
-    parser.add_argument("--lr", type=positive_float, default=0.0002, help="Adam learning rate")
-    parser.add_argument("--beta1", type=below_one, default=0.5, help="Adam beta1, in [0, 1)")
-    parser.add_argument("--beta2", type=below_one, default=0.999, help="Adam beta2, in [0, 1)")
-    parser.add_argument("--ema_decay", type=open_unit_interval, default=EMA_DECAY,
+    parser.add_argument("--lr", type=positive_float, default=TRAINING_DEFAULTS["lr"], help="Adam learning rate")
+    parser.add_argument("--beta1", type=below_one, default=TRAINING_DEFAULTS["beta1"], help="Adam beta1, in [0, 1)")
+    parser.add_argument("--beta2", type=below_one, default=TRAINING_DEFAULTS["beta2"], help="Adam beta2, in [0, 1)")
+    parser.add_argument("--ema_decay", type=open_unit_interval, default=TRAINING_DEFAULTS["ema_decay"],
                         help="decay of the moving average of the generator's weights kept beside training "
                              "(generator_ema.pth; it does not change the training; default %(default)s)")
     parser.add_argument("--bf16", action="store_true",

@@ -150,6 +150,53 @@ def newest_gan_run(gan_root, min_epochs=1):
     return max(runs)[1] if runs else None
 
 
+def _read_checkpoint(path):
+    """The dict saved in ``path`` (torch is imported only here, when there is one), or None when unreadable."""
+    if not os.path.isfile(path):
+        return None
+    from lib.utils import load_checkpoint
+    try:
+        checkpoint = load_checkpoint(path, "")
+    except UserError:
+        return None
+    return checkpoint if isinstance(checkpoint, dict) else None
+
+
+def resumable_vae_run(folder, kl_loss_weight, epochs):
+    """True when ``folder`` holds the checkpoint of an interrupted VAE run that ``run_vae_training.py --resume
+    folder --epochs epochs`` continues: KL weight ``kl_loss_weight``, started for at most ``epochs`` epochs and
+    stopped before its own end. A finished run (all of its epochs trained) is not one, nor is a run started for
+    more epochs than ``epochs``: run_all trains those again from the start. run_all uses this."""
+    checkpoint = _read_checkpoint(os.path.join(folder, "checkpoint.pth"))
+    try:  # the keys only run_vae_training.py's checkpoints have (its --resume checks the format, too)
+        return (float(checkpoint["kl_loss_weight"]) == float(kl_loss_weight)
+                and int(checkpoint["epoch"]) < int(checkpoint["num_epochs"]) <= int(epochs))
+    except (TypeError, KeyError, ValueError):  # none (None), or a checkpoint of another kind
+        return False
+
+
+def resumable_gan_run(gan_root, epochs):
+    """The newest interrupted run folder ``gan_root/run_*`` that ``run_gan_training.py --resume RUN --epochs
+    epochs`` continues, or None: checkpoint.pth but no samples_final.png (drawn when a run completes), the course's
+    settings (:data:`lib.gan_settings.TRAINING_DEFAULTS`, what run_all trains with) and at most ``epochs`` epochs
+    planned; newest means the most recent checkpoint.pth. run_all uses this."""
+    from lib.gan_settings import TRAINING_DEFAULTS
+    runs = []
+    for run in glob.glob(os.path.join(gan_root, "run_*")):
+        path = os.path.join(run, "checkpoint.pth")
+        if os.path.isfile(os.path.join(run, "samples_final.png")) or not os.path.isfile(path):
+            continue
+        checkpoint = _read_checkpoint(path)
+        try:  # a setting older runs did not store yet (ema_decay) had the value of today's default
+            settings = checkpoint["args"]
+            if (all(settings.get(key, value) == value for key, value in TRAINING_DEFAULTS.items())
+                    and int(checkpoint["epoch"]) < int(settings["epochs"]) <= int(epochs)):
+                runs.append((os.path.getmtime(path), run))
+        except (AttributeError, TypeError, KeyError, ValueError):  # unreadable, or not run_gan_training's
+            continue
+    return max(runs)[1] if runs else None
+
+
 GanRun = collections.namedtuple("GanRun", "folder history samples_png losses_png temperatures ema_png quality",
                                 defaults=(None, None))
 GanRun.__doc__ = """A finished GAN run: ``history`` (OrderedDict of arrays, one entry per epoch), the final samples

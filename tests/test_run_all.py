@@ -23,7 +23,7 @@ with open(os.environ["STUB_LOG"], "a") as log:
     log.write(" ".join([name] + sys.argv[1:]) + "\n")
 if os.environ.get("STUB_FAIL") == name:
     print("error: stub failure", file=sys.stderr)
-    sys.exit(2)
+    sys.exit(int(os.environ.get("STUB_STATUS", "2")))  # 130: as if stopped by Ctrl-C
 args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
 
 
@@ -38,7 +38,7 @@ if name == "plot_clt.py":
 elif name == "plot_normal.py":
     touch(args["--output_dir"], "normal.png")
 elif name == "run_vae_training.py":
-    out, epochs = args["--output_dir"], int(args["--epochs"])
+    out, epochs = args.get("--output_dir", args.get("--resume")), int(args["--epochs"])
     touch(out, "model.pth")
     with open(os.path.join(out, "losses.json"), "w") as handle:
         json.dump({"epochs": list(range(1, epochs + 1))}, handle)
@@ -52,7 +52,7 @@ elif name == "evaluate_gan.py":
     touch(args["--output"])
 elif name == "run_gan_training.py":
     number = len(open(os.environ["STUB_LOG"]).readlines())  # a new folder name for every training
-    run = os.path.join(args["--output_dir"], "run_ep{}_{}".format(args["--epochs"], number))
+    run = args.get("--resume") or os.path.join(args["--output_dir"], "run_ep{}_{}".format(args["--epochs"], number))
     for f in ("samples_final.png", "generator.pth", "generator_ema.pth"):
         touch(run, f)
     with open(os.path.join(run, "history.json"), "w") as handle:
