@@ -121,7 +121,8 @@ def evaluate_generators(paths, data_dir, cache_dir="results_eval", seeds=3, mode
                  [(frechet_distance(a, b),) + kernel_inception_distance(a, b, KID_SUBSET, KID_SUBSETS, seed)
                   for seed, (a, b) in enumerate(halves)])]
     for label, path, nz, generator in generators:
-        standing = with_standing_statistics(generator, nz)
+        # a few seconds of train-mode passes, made only when the standing mode is asked for
+        standing = with_standing_statistics(generator, nz) if "standing" in modes else None
         for mode in modes:
             scores = []
             for seed, (_, real) in enumerate(halves):

@@ -744,7 +744,7 @@ def temperature_answers(run):
             "made the images paler. With the statistics of the batch itself, as in training and in "
             "samples_final.png, the temperature would have no effect: the first layer is linear without bias, so "
             "scaling every z by √T scales its outputs by √T, and the first batch norm divides that out again "
-            "(tests/test_gan_training.py and tests/test_gan_ema.py check both)."]
+            "(tests/test_generate_gan_images.py and tests/test_gan_sampling.py check both)."]
     if len(stats) >= 2:
         parts = ["T = {:g}: variety {:.3f}, edge detail {:.3f}".format(t, s[1], s[0]) for t, s in stats]
         low, high = stats[0], stats[-1]

@@ -1,8 +1,7 @@
-"""Beyond the sheet, part 4: the generator's moving average, standing statistics and the training animation."""
+"""Beyond the sheet, part 4: the generator's moving average and the training animation."""
 import glob
 import os
 
-import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -12,10 +11,7 @@ import generate_gan_images
 import run_gan_training
 from lib.animation import write_progress_gif
 from lib.ema import ModelEMA
-from lib.gan_sampling import draw, with_standing_statistics
-from lib.model_gan import Generator, weights_init
-from lib.train_gan import latent_vectors
-from lib.utils import load_checkpoint, seed_everything
+from lib.utils import load_checkpoint
 from tests.fakes import make_flower_folder
 
 TINY = ["--ngf", "4", "--ndf", "4", "--batch_size", "4", "--device", "cpu", "--quiet"]
@@ -82,9 +78,9 @@ def test_a_run_writes_its_average_and_animation_and_a_resume_continues_them_exac
     with Image.open(os.path.join(resumed, "progress.gif")) as gif:
         assert gif.n_frames == 2, "the animation is rebuilt after a resume"
 
-    output = str(tmp_path / "ema_samples.png")
+    output = str(tmp_path / "ema_samples.png")  # the running statistics: the standing ones are test_gan_sampling's
     generate_gan_images.main(["--checkpoint", os.path.join(straight, "generator_ema.pth"), "--output", output,
-                              "--num_images", "8", "--device", "cpu", "--quiet"])
+                              "--num_images", "8", "--sampling", "running", "--device", "cpu", "--quiet"])
     assert Image.open(output).size == (274, 36)  # one row of 8
     capsys.readouterr()
 
@@ -102,61 +98,6 @@ def test_progress_gif_keeps_the_frames_in_order_and_bounded(tmp_path):
             frames.append(gif.convert("RGB").getpixel((5, 5))[0])
     assert frames == [0, 60, 120, 180]  # first and last kept, evenly spaced between
     assert os.path.getsize(path) < 10000
-
-
-def stale_generator():
-    """A generator whose running statistics no longer fit its weights, as after the last updates of training."""
-    seed_everything(0)
-    generator = Generator(8, 3, 16)
-    generator.apply(weights_init)
-    generator.train()
-    with torch.no_grad():
-        for _ in range(20):
-            generator(torch.randn(64, 16, 1, 1))  # running statistics of these weights
-        for layer in generator.layers:
-            if isinstance(layer, nn.BatchNorm2d):  # then the weights move on
-                layer.weight.mul_(1.5).add_(0.2)
-                layer.bias.add_(0.3)
-            elif isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)):
-                layer.weight.mul_(1.6)
-    return generator.eval()
-
-
-def colour_statistics(images):
-    """Per-channel mean and standard deviation of a batch ``(n, 3, H, W)`` -> ``(6,)``."""
-    return torch.cat([images.mean((0, 2, 3)), images.std((0, 2, 3))])
-
-
-def test_standing_statistics_restore_the_colours_of_train_mode_samples():
-    generator = stale_generator()
-    z = latent_vectors(512, 16, 1.0, seed=1)
-    target = colour_statistics(draw(generator, z, "batch", batch_size=128))  # what training sees
-    running = colour_statistics(draw(generator, z, "running"))
-    standing = colour_statistics(draw(generator, z, "standing"))
-    error_running, error_standing = (running - target).abs().max(), (standing - target).abs().max()
-    assert error_standing < 0.02 and error_running > 5 * error_standing, (error_running, error_standing)
-    assert generator.layers[1].momentum == 0.1, "the generator itself is left as it was"
-    copy = with_standing_statistics(generator, 16)
-    assert copy.layers[1].momentum == 0.1 and copy.layers[1].num_batches_tracked.item() == 100
-
-
-def test_temperature_acts_with_standing_statistics(tmp_path, capsys):
-    generator = stale_generator()
-    path = str(tmp_path / "generator.pth")
-    torch.save(generator.state_dict(), path)
-    grids = {}
-    for temperature in ("1.0", "0.25"):
-        output = str(tmp_path / "T{}.png".format(temperature))
-        generate_gan_images.main(["--checkpoint", path, "--ngf", "8", "--nz", "16", "--temperature", temperature,
-                                  "--num_images", "64", "--output", output, "--device", "cpu"])
-        grids[temperature] = torch.tensor(np.asarray(Image.open(output).convert("L")), dtype=torch.float32)
-    assert "standing statistics" in capsys.readouterr().out
-    # the same directions at a quarter of the variance: clearly other images, and less varied ones
-    assert (grids["1.0"] - grids["0.25"]).abs().mean() > 5
-    z = latent_vectors(256, 16, 1.0, seed=0)
-    varied = draw(generator, z, "standing").std(0).mean()
-    cold = draw(generator, z * 0.5, "standing").std(0).mean()
-    assert cold < 0.8 * varied
 
 
 if __name__ == "__main__":

@@ -1,0 +1,56 @@
+"""Beyond the sheet: evaluate_gan.py, which scores generators by FD and KID with a cached flowers classifier."""
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+import evaluate_gan
+import lib.evaluate_gan
+from lib.model_gan import Generator, weights_init
+from tests.fakes import make_flower_folder
+
+
+@pytest.fixture
+def flowers(tmp_path):
+    """train/, val/ and test/ folders of random photos in two classes."""
+    root = make_flower_folder(tmp_path / "flowers", count=16)
+    shutil.copytree(os.path.join(root, "val"), os.path.join(root, "test"))
+    return root
+
+
+def test_evaluate_gan_prints_the_table_and_reuses_its_classifier(flowers, tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(lib.evaluate_gan.CLASSIFIER_CONFIG, "epochs", 2)
+    torch.manual_seed(0)
+    generator = Generator(4, 3, 16)  # a tiny generator in a run folder, whose checkpoint names its sizes
+    generator.apply(weights_init)
+    run_dir = tmp_path / "run_tiny"
+    run_dir.mkdir()
+    torch.save(generator.state_dict(), str(run_dir / "generator.pth"))
+    torch.save({"args": {"ngf": 4, "nz": 16}}, str(run_dir / "checkpoint.pth"))
+    output = str(tmp_path / "quality.json")
+    argv = ["--checkpoint", str(run_dir), "--data_dir", flowers, "--cache_dir", str(tmp_path / "cache"), "--seeds", "2",
+            "--device", "cpu", "--quiet"]
+    evaluate_gan.main(argv + ["--output", output])
+    first = capsys.readouterr().out
+    assert "trained now, cached in" in first and os.path.isfile(str(tmp_path / "cache" / "flowers_classifier.pth"))
+    for words in ("real images: half A vs half B | floor", "run_tiny/generator.pth", "| standing", "| running",
+                  "| batch"):
+        assert words in first, words
+    with open(output) as handle:
+        result = json.load(handle)
+    assert [row["mode"] for row in result["rows"]] == ["floor", "standing", "running", "batch"]
+    assert all(len(row["fd"]) == 2 and all(np.isfinite(row["fd"])) for row in result["rows"])
+    assert result["images_per_side"] == 12  # 24 images: 8 train, 8 val, 8 test
+    # an untrained generator is further from the (random) real images than they are from each other (1.6x here)
+    assert min(np.mean(row["fd"]) for row in result["rows"][1:]) > 1.25 * np.mean(result["rows"][0]["fd"])
+    evaluate_gan.main(argv + ["--modes", "running"])
+    second = capsys.readouterr().out
+    assert "cached in" in second and "trained now" not in second and "| running" in second
+    assert second.split("| running")[1].split("|")[1] == first.split("| running")[1].split("|")[1]
+
+
+if __name__ == "__main__":
+    raise SystemExit(pytest.main([__file__]))
