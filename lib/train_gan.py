@@ -5,11 +5,13 @@ loop (:func:`train_gan`) runs them over the flowers set and writes a run folder 
 keeps host synchronisation out of the hot path: per-epoch sums stay tensors and are read once per epoch.
 """
 import contextlib
+import dataclasses
 import functools
 import json
 import math
 import os
 import time
+import typing
 
 import torch
 
@@ -175,12 +177,13 @@ def plot_history(history, path):
     """Both losses, and D's mean outputs, over the epochs; written atomically to ``path``."""
     import matplotlib.pyplot as plt
     fig, (ax_loss, ax_d) = plt.subplots(1, 2, figsize=(11, 4))
-    ax_loss.plot(history["epoch"], history["loss_d"], label="discriminator")
-    ax_loss.plot(history["epoch"], history["loss_g"], label="generator")
+    style = {"marker": "o"} if len(history["epoch"]) <= 20 else {}  # a line of one epoch alone would not show
+    ax_loss.plot(history["epoch"], history["loss_d"], label="discriminator", **style)
+    ax_loss.plot(history["epoch"], history["loss_g"], label="generator", **style)
     ax_loss.set(xlabel="epoch", ylabel="BCE loss (epoch mean)", title="losses")
-    ax_d.plot(history["epoch"], history["d_x"], label="D(x)")
-    ax_d.plot(history["epoch"], history["d_g_z1"], label="D(G(z)) before D's update")
-    ax_d.plot(history["epoch"], history["d_g_z2"], label="D(G(z)) after D's update")
+    ax_d.plot(history["epoch"], history["d_x"], label="D(x)", **style)
+    ax_d.plot(history["epoch"], history["d_g_z1"], label="D(G(z)) before D's update", **style)
+    ax_d.plot(history["epoch"], history["d_g_z2"], label="D(G(z)) after D's update", **style)
     ax_d.set(xlabel="epoch", ylabel="mean output of D", title="discriminator outputs", ylim=(0, 1))
     for ax in (ax_loss, ax_d):
         ax.legend()
@@ -268,7 +271,34 @@ class NonFiniteLoss(Exception):
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# The loop
+# The loop: train_gan reads as its table of contents; the steps below it follow in the order they run.
+
+@dataclasses.dataclass
+class GanRun:
+    """What one call of :func:`train_gan` works with, built by :func:`set_up_run`, advanced by the epochs."""
+    args: typing.Any  # the argparse namespace of run_gan_training.py
+    run_dir: typing.Optional[str]  # None: train without writing anything
+    device: torch.device
+    generator: Generator
+    discriminator: Discriminator
+    run_g: torch.nn.Module  # the modules the loop calls: compiled with --compile, else the two above
+    run_d: torch.nn.Module
+    optimizer_g: torch.optim.Optimizer
+    optimizer_d: torch.optim.Optimizer
+    fixed_noise: torch.Tensor  # (NUM_FIXED_NOISE, nz, 1, 1)
+    autocast: typing.Optional[typing.Callable]  # a bfloat16 autocast context with --bf16, else None
+    memory_format: torch.memory_format
+    data_generator: torch.Generator  # CPU generator of the data order and augmentation
+    epoch_batches: typing.Callable  # () -> iterable of real batches (B, 3, 32, 32) for one epoch
+    data: typing.Optional[FlowersInMemory]  # None with --per_image_loader
+    iterations_per_epoch: int
+    ema: typing.Optional[ModelEMA] = None
+    history: dict = dataclasses.field(default_factory=lambda: {key: [] for key in HISTORY_KEYS})
+    iteration: int = 0
+    start_epoch: int = 0
+    last_saved_epoch: int = 0  # the epoch of the newest checkpoint.pth, named when a run fails
+    labels: dict = dataclasses.field(default_factory=dict)  # all-ones label (B,) per batch size B, made once
+
 
 def train_gan(args, run_dir=None, checkpoint=None, log=print):
     """Train the DCGAN on the flowers set as configured by ``args`` (the fields of run_gan_training.py).
@@ -284,6 +314,55 @@ def train_gan(args, run_dir=None, checkpoint=None, log=print):
     epoch trained in this call), ``generator``, ``discriminator``, ``iteration``, ``epoch``, ``signal`` (the
     number of the signal that interrupted the run: SIGINT for Ctrl-C, SIGTERM; else None).
     """
+    run = set_up_run(args, run_dir, checkpoint, log)
+    if run_dir is not None and checkpoint is None:
+        write_run_start(run)
+
+    from tqdm import tqdm
+    bar = tqdm(total=args.epochs * run.iterations_per_epoch, initial=run.iteration, disable=args.quiet, unit="it",
+               dynamic_ncols=True)
+    epoch_seconds = []
+    status = "finished"
+    try:
+        with StopRequest("finishing this epoch, then writing a checkpoint",
+                         bar.write if not args.quiet else log) as stop:
+            for epoch in range(run.start_epoch, args.epochs):
+                started = time.perf_counter()
+                means, batches = train_one_epoch(run)
+                for key, value in zip(HISTORY_KEYS, [run.iteration, epoch + 1] + means):
+                    run.history[key].append(value)
+                epoch_seconds.append(time.perf_counter() - started)
+                bar.set_postfix_str("epoch {}/{} loss_D {:.3f} loss_G {:.3f} D(x) {:.3f} D(G(z)) {:.3f}/{:.3f}"
+                                    .format(epoch + 1, args.epochs, *means), refresh=False)
+                bar.update(batches)
+                if stop.requested and epoch + 1 < args.epochs:
+                    save_state(run, epoch + 1)
+                    status = "interrupted"
+                    break
+                write_epoch_outputs(run, epoch + 1)
+    except NonFiniteLoss:
+        raise UserError("the losses became NaN or infinite in epoch {} (iteration {}), so training stopped; "
+                        "{}start again with a smaller --lr or another --seed".format(
+                            len(run.history["epoch"]) + 1, run.iteration + 1,
+                            "the last good checkpoint {} (epoch {}) is kept; ".format(
+                                os.path.join(run_dir, "checkpoint.pth"), run.last_saved_epoch) if run_dir else ""))
+    except KeyboardInterrupt:  # a second signal
+        raise Interrupted("interrupted at once in epoch {}; {}".format(
+            len(run.history["epoch"]) + 1, "the last checkpoint {} (epoch {}) is kept: resume it with python "
+            "run_gan_training.py --resume {}".format(os.path.join(run_dir, "checkpoint.pth"), run.last_saved_epoch,
+                                                     shell_quote(run_dir)) if run_dir else "nothing was saved"))
+    finally:
+        bar.close()
+
+    write_final_outputs(run, finished=status == "finished")
+    return {"status": status, "history": run.history, "epoch_seconds": epoch_seconds, "generator": run.generator,
+            "discriminator": run.discriminator, "iteration": run.iteration, "epoch": len(run.history["epoch"]),
+            "signal": stop.requested if status == "interrupted" else None}
+
+
+def set_up_run(args, run_dir, checkpoint, log=print):
+    """Models, optimizers, fixed noise, data and EMA of a run, seeded by ``args.seed``; continued from
+    ``checkpoint`` when one is given. The order of the random draws is the run's: changing it changes the run."""
     device = pick_device(args.device)
     check_settings(args, device)
     keep_freed_memory()
@@ -292,7 +371,7 @@ def train_gan(args, run_dir=None, checkpoint=None, log=print):
     generator, discriminator = build_models(args.nz, args.ngf, args.ndf, device, channels_last)
     optimizer_g, optimizer_d = build_optimizers(generator, discriminator, args.lr, args.beta1, args.beta2,
                                                 fused=device.type == "cuda")
-    fixed_noise = torch.randn(NUM_FIXED_NOISE, args.nz, 1, 1, device=device)
+    fixed_noise = torch.randn(NUM_FIXED_NOISE, args.nz, 1, 1, device=device)  # (1024, nz, 1, 1)
     autocast = functools.partial(torch.autocast, device.type, dtype=torch.bfloat16) if args.bf16 else None
     run_g, run_d = generator, discriminator
     if getattr(args, "compile", False):  # opt-in: compiling takes minutes and pays off on GPUs, if at all
@@ -305,7 +384,7 @@ def train_gan(args, run_dir=None, checkpoint=None, log=print):
     if args.per_image_loader:
         loader = per_image_loader(args.data_dir, IMAGE_SIZE, args.batch_size, args.num_workers, data_generator,
                                   pin_memory=device.type == "cuda")
-        num_images = len(loader.dataset)
+        data, num_images = None, len(loader.dataset)
 
         def epoch_batches():
             return (images for images, _ in loader)
@@ -315,134 +394,130 @@ def train_gan(args, run_dir=None, checkpoint=None, log=print):
 
         def epoch_batches():
             return data.epoch(args.batch_size, data_generator)
-    iterations_per_epoch = math.ceil(num_images / args.batch_size)
 
-    history = {key: [] for key in HISTORY_KEYS}
-    iteration, start_epoch = 0, 0
+    run = GanRun(args, run_dir, device, generator, discriminator, run_g, run_d, optimizer_g, optimizer_d,
+                 fixed_noise, autocast, torch.channels_last if channels_last else torch.contiguous_format,
+                 data_generator, epoch_batches, data, math.ceil(num_images / args.batch_size))
     if checkpoint is not None:
-        generator.load_state_dict(checkpoint["generator"])
-        discriminator.load_state_dict(checkpoint["discriminator"])
-        load_optimizer_state(optimizer_g, checkpoint["optimizer_g"])
-        load_optimizer_state(optimizer_d, checkpoint["optimizer_d"])
-        fixed_noise = checkpoint["fixed_noise"].to(device)
-        history = {key: list(checkpoint["history"][key]) for key in HISTORY_KEYS}
-        iteration, start_epoch = checkpoint["iteration"], checkpoint["epoch"]
-        torch.set_rng_state(checkpoint["rng"]["torch"])
-        if device.type == "cuda" and checkpoint["rng"].get("cuda") is not None:
-            torch.cuda.set_rng_state(checkpoint["rng"]["cuda"], device)
-        restore_data_state(data_generator, checkpoint["rng"]["data"], args.seed + start_epoch, log)
-    ema = ModelEMA(generator, getattr(args, "ema_decay", EMA_DECAY))  # not part of training: it only watches G
+        resume_run(run, checkpoint, log)
+    run.ema = ModelEMA(generator, getattr(args, "ema_decay", EMA_DECAY))  # not part of training: it only watches G
     if checkpoint is not None and "ema" in checkpoint:  # (a checkpoint from before the EMA starts it afresh)
-        ema.load_state_dict(checkpoint["ema"])
+        run.ema.load_state_dict(checkpoint["ema"])
+    return run
 
-    def save_state(epoch):
-        """checkpoint.pth (resumable), generator.pth, generator_ema.pth, discriminator.pth and history.json."""
-        if run_dir is None:
-            return
-        rng = {"torch": torch.get_rng_state(), "data": data_generator.get_state(),
-               "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}
-        save_torch({"generator": generator.state_dict(), "discriminator": discriminator.state_dict(),
-                    "optimizer_g": optimizer_g.state_dict(), "optimizer_d": optimizer_d.state_dict(),
-                    "iteration": iteration, "epoch": epoch, "fixed_noise": fixed_noise.cpu(), "history": history,
-                    "rng": rng, "args": vars(args), "ema": ema.state_dict()},
-                   os.path.join(run_dir, "checkpoint.pth"))
-        save_torch(generator.state_dict(), os.path.join(run_dir, "generator.pth"))
-        save_torch(ema.model.state_dict(), os.path.join(run_dir, "generator_ema.pth"))
-        save_torch(discriminator.state_dict(), os.path.join(run_dir, "discriminator.pth"))
-        save_text(json.dumps(history, indent=1), os.path.join(run_dir, "history.json"))
 
-    def save_samples(name, model=generator):
-        if run_dir is not None:
-            training = model.training
-            model.train()  # batch statistics of the fixed noise, the EMA copy too (it is kept in eval mode)
-            save_image_grid(sample_images(model, fixed_noise[:SAMPLE_GRID]), os.path.join(run_dir, name),
-                            nrow=8, padding=2, value_range=(-1, 1))
-            model.train(training)
+def resume_run(run, checkpoint, log=print):
+    """Put the weights, optimizer moments, fixed noise, history, counters and random states of ``checkpoint``
+    into ``run``, so the run goes on as if it had never stopped."""
+    run.generator.load_state_dict(checkpoint["generator"])
+    run.discriminator.load_state_dict(checkpoint["discriminator"])
+    load_optimizer_state(run.optimizer_g, checkpoint["optimizer_g"])
+    load_optimizer_state(run.optimizer_d, checkpoint["optimizer_d"])
+    run.fixed_noise = checkpoint["fixed_noise"].to(run.device)
+    run.history = {key: list(checkpoint["history"][key]) for key in HISTORY_KEYS}
+    run.iteration, run.start_epoch = checkpoint["iteration"], checkpoint["epoch"]
+    run.last_saved_epoch = run.start_epoch
+    torch.set_rng_state(checkpoint["rng"]["torch"])
+    if run.device.type == "cuda" and checkpoint["rng"].get("cuda") is not None:
+        torch.cuda.set_rng_state(checkpoint["rng"]["cuda"], run.device)
+    restore_data_state(run.data_generator, checkpoint["rng"]["data"], run.args.seed + run.start_epoch, log)
 
-    if run_dir is not None and checkpoint is None:
-        os.makedirs(os.path.join(run_dir, "samples"), exist_ok=True)
-        save_torch(fixed_noise.cpu(), os.path.join(run_dir, "fixed_noise.pt"))
-        save_image_grid(_training_examples(args, data if not args.per_image_loader else None),
-                        os.path.join(run_dir, "training_images.png"), nrow=8, padding=2, value_range=(-1, 1))
-        save_samples(os.path.join("samples", "iter_{:06d}.png".format(0)))
-        save_state(0)
-    last_saved_epoch = start_epoch
 
-    from tqdm import tqdm
-    bar = tqdm(total=args.epochs * iterations_per_epoch, initial=iteration, disable=args.quiet, unit="it",
-               dynamic_ncols=True)
-    labels = {}  # all-ones label per batch size, made once
-    memory_format = torch.channels_last if channels_last else torch.contiguous_format
-    epoch_seconds = []
-    status = "finished"
-    try:
-        with StopRequest("finishing this epoch, then writing a checkpoint",
-                         bar.write if not args.quiet else log) as stop:
-            for epoch in range(start_epoch, args.epochs):
-                started = time.perf_counter()
-                sums = torch.zeros(5, device=device)  # loss_d, loss_g, D(x), D(G(z)) before/after D's step
-                batches = 0
-                for real in epoch_batches():
-                    real = real.to(device, memory_format=memory_format, non_blocking=True)
-                    size = real.shape[0]
-                    if size not in labels:
-                        labels[size] = torch.ones(size, device=device)
-                    noise = torch.randn(size, args.nz, 1, 1, device=device)
-                    errD_real, D_x, errD_fake, D_G_z1, fake = discriminator_step(  # a NaN stays in the sums
-                        run_d, run_g, real, noise, labels[size], optimizer_d, autocast)
-                    errG, D_G_z2 = generator_step(run_d, run_g, fake, labels[size], optimizer_g, autocast,
-                                                  discriminator_grads=False)
-                    sums += torch.stack([errD_real.detach() + errD_fake.detach(), errG.detach(), D_x, D_G_z1,
-                                         D_G_z2])
-                    ema.update(generator)  # after G's step; the average never feeds back into training
-                    iteration += 1
-                    batches += 1
-                    if is_sample_iteration(iteration):
-                        save_samples(os.path.join("samples", "iter_{:06d}.png".format(iteration)))
-                means = (sums / batches).tolist()  # the one host synchronisation per epoch
-                if not all(math.isfinite(value) for value in means):
-                    raise NonFiniteLoss()
-                for key, value in zip(HISTORY_KEYS, [iteration, epoch + 1] + means):
-                    history[key].append(value)
-                epoch_seconds.append(time.perf_counter() - started)
-                bar.set_postfix_str("epoch {}/{} loss_D {:.3f} loss_G {:.3f} D(x) {:.3f} D(G(z)) {:.3f}/{:.3f}"
-                                    .format(epoch + 1, args.epochs, *means), refresh=False)
-                bar.update(batches)
-                done = epoch + 1
-                if stop.requested and done < args.epochs:
-                    save_state(done)
-                    status = "interrupted"
-                    break
-                if run_dir is not None and done < args.epochs:
-                    if done % args.checkpoint_every == 0:
-                        save_state(done)
-                        last_saved_epoch = done
-                    if done % args.plot_every == 0:
-                        plot_history(history, os.path.join(run_dir, "losses.png"))
-    except NonFiniteLoss:
-        raise UserError("the losses became NaN or infinite in epoch {} (iteration {}), so training stopped; "
-                        "{}start again with a smaller --lr or another --seed".format(
-                            len(history["epoch"]) + 1, iteration + 1,
-                            "the last good checkpoint {} (epoch {}) is kept; ".format(
-                                os.path.join(run_dir, "checkpoint.pth"), last_saved_epoch) if run_dir else ""))
-    except KeyboardInterrupt:  # a second signal
-        raise Interrupted("interrupted at once in epoch {}; {}".format(
-            len(history["epoch"]) + 1, "the last checkpoint {} (epoch {}) is kept: resume it with python "
-            "run_gan_training.py --resume {}".format(os.path.join(run_dir, "checkpoint.pth"), last_saved_epoch,
-                                                     shell_quote(run_dir)) if run_dir else "nothing was saved"))
-    finally:
-        bar.close()
+def train_one_epoch(run):
+    """One pass over the flowers: a discriminator and a generator update per batch, the EMA after each.
 
-    if run_dir is not None:
-        write_progress_gif(run_dir)  # rebuilt from every grid so far, after a resume too
-    if status == "finished" and run_dir is not None:
-        save_samples("samples_final.png")
-        save_samples("samples_final_ema.png", ema.model)
-        plot_history(history, os.path.join(run_dir, "losses.png"))
-        save_state(len(history["epoch"]))
-    return {"status": status, "history": history, "epoch_seconds": epoch_seconds, "generator": generator,
-            "discriminator": discriminator, "iteration": iteration, "epoch": len(history["epoch"]),
-            "signal": stop.requested if status == "interrupted" else None}
+    Returns ``(means, batches)``: the epoch means of loss_d, loss_g, D(x), D(G(z)) before and after D's step
+    as floats, read from the device once (the one host synchronisation per epoch), and the number of batches.
+    Raises :class:`NonFiniteLoss` when a mean is NaN or infinite.
+    """
+    sums = torch.zeros(5, device=run.device)  # loss_d, loss_g, D(x), D(G(z)) before/after D's step
+    batches = 0
+    for real in run.epoch_batches():
+        real = real.to(run.device, memory_format=run.memory_format, non_blocking=True)  # (B, 3, 32, 32)
+        size = real.shape[0]
+        if size not in run.labels:
+            run.labels[size] = torch.ones(size, device=run.device)
+        noise = torch.randn(size, run.args.nz, 1, 1, device=run.device)  # (B, nz, 1, 1)
+        errD_real, D_x, errD_fake, D_G_z1, fake = discriminator_step(  # a NaN stays in the sums
+            run.run_d, run.run_g, real, noise, run.labels[size], run.optimizer_d, run.autocast)
+        errG, D_G_z2 = generator_step(run.run_d, run.run_g, fake, run.labels[size], run.optimizer_g, run.autocast,
+                                      discriminator_grads=False)
+        sums += torch.stack([errD_real.detach() + errD_fake.detach(), errG.detach(), D_x, D_G_z1, D_G_z2])
+        run.ema.update(run.generator)  # after G's step; the average never feeds back into training
+        run.iteration += 1
+        batches += 1
+        if is_sample_iteration(run.iteration):
+            save_samples(run, os.path.join("samples", "iter_{:06d}.png".format(run.iteration)))
+    means = (sums / batches).tolist()  # the one host synchronisation per epoch
+    if not all(math.isfinite(value) for value in means):
+        raise NonFiniteLoss()
+    return means, batches
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# What a run writes (nothing when its run_dir is None)
+
+def write_run_start(run):
+    """A new run's folder: fixed_noise.pt, training_images.png, the samples of iteration 0, checkpoint of epoch 0."""
+    os.makedirs(os.path.join(run.run_dir, "samples"), exist_ok=True)
+    save_torch(run.fixed_noise.cpu(), os.path.join(run.run_dir, "fixed_noise.pt"))
+    save_image_grid(_training_examples(run.args, run.data), os.path.join(run.run_dir, "training_images.png"),
+                    nrow=8, padding=2, value_range=(-1, 1))
+    save_samples(run, os.path.join("samples", "iter_{:06d}.png".format(0)))
+    save_state(run, 0)
+
+
+def write_epoch_outputs(run, done):
+    """After ``done`` of the run's epochs, short of the last: the checkpoint and the loss plot when they are due."""
+    if run.run_dir is None or done >= run.args.epochs:
+        return
+    if done % run.args.checkpoint_every == 0:
+        save_state(run, done)
+        run.last_saved_epoch = done
+    if done % run.args.plot_every == 0:
+        plot_history(run.history, os.path.join(run.run_dir, "losses.png"))
+
+
+def write_final_outputs(run, finished):
+    """progress.gif, rebuilt from every grid so far (after a resume too); for a ``finished`` run also the final
+    samples of G and of its EMA, losses.png and the last checkpoint."""
+    if run.run_dir is None:
+        return
+    write_progress_gif(run.run_dir)
+    if finished:
+        save_samples(run, "samples_final.png")
+        save_samples(run, "samples_final_ema.png", run.ema.model)
+        plot_history(run.history, os.path.join(run.run_dir, "losses.png"))
+        save_state(run, len(run.history["epoch"]))
+
+
+def save_state(run, epoch):
+    """checkpoint.pth (resumable), generator.pth, generator_ema.pth, discriminator.pth and history.json."""
+    if run.run_dir is None:
+        return
+    rng = {"torch": torch.get_rng_state(), "data": run.data_generator.get_state(),
+           "cuda": torch.cuda.get_rng_state(run.device) if run.device.type == "cuda" else None}
+    save_torch({"generator": run.generator.state_dict(), "discriminator": run.discriminator.state_dict(),
+                "optimizer_g": run.optimizer_g.state_dict(), "optimizer_d": run.optimizer_d.state_dict(),
+                "iteration": run.iteration, "epoch": epoch, "fixed_noise": run.fixed_noise.cpu(),
+                "history": run.history, "rng": rng, "args": vars(run.args), "ema": run.ema.state_dict()},
+               os.path.join(run.run_dir, "checkpoint.pth"))
+    save_torch(run.generator.state_dict(), os.path.join(run.run_dir, "generator.pth"))
+    save_torch(run.ema.model.state_dict(), os.path.join(run.run_dir, "generator_ema.pth"))
+    save_torch(run.discriminator.state_dict(), os.path.join(run.run_dir, "discriminator.pth"))
+    save_text(json.dumps(run.history, indent=1), os.path.join(run.run_dir, "history.json"))
+
+
+def save_samples(run, name, model=None):
+    """The grid of G's (or ``model``'s) images of the first SAMPLE_GRID fixed latent vectors, as ``name``."""
+    if run.run_dir is None:
+        return
+    model = run.generator if model is None else model
+    training = model.training
+    model.train()  # batch statistics of the fixed noise, the EMA copy too (it is kept in eval mode)
+    save_image_grid(sample_images(model, run.fixed_noise[:SAMPLE_GRID]), os.path.join(run.run_dir, name),
+                    nrow=8, padding=2, value_range=(-1, 1))
+    model.train(training)
 
 
 def _training_examples(args, data=None):
