@@ -2,6 +2,7 @@
 loop against the course's API, the per-image loader. (Ctrl-C and NaN: test_gan_ctrl_c.py.)"""
 import json
 import os
+import sys
 
 import pytest
 import torch
@@ -63,4 +64,4 @@ def test_per_image_loader_path_trains(flowers, tmp_path):
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))
