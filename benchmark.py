@@ -55,7 +55,11 @@ def plot_curves(curves, keys, title, path):
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.gan_epochs and not args.vae_epochs:  # an empty table would look like a result
+        parser.error("--gan_epochs and --vae_epochs are both 0, so there is nothing to time; give one of them at "
+                     "least 1")
     from lib.utils import configure_matplotlib, has_fast_bfloat16, pick_device, prepare_output_dir
     configure_matplotlib(args.show)
     device = pick_device(args.device)

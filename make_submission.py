@@ -4,7 +4,7 @@ import argparse
 import os
 import sys
 
-from lib.utils import configure_matplotlib, nonempty_path, run_main
+from lib.utils import configure_matplotlib, iso_date, nonempty_path, run_main
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_REFERENCE = os.path.join(ROOT, "..", "shared", "reference")
@@ -18,7 +18,8 @@ def build_parser():
                         help="PDF to write (default: submission.pdf in --results_root, so a quick run's results "
                              "never replace the full run's PDF)")
     parser.add_argument("--names", default="", help="the team's names for the title page, e.g. \"A. B, C. D\"")
-    parser.add_argument("--date", default=None, help="date on the title page (default: today, YYYY-MM-DD)")
+    parser.add_argument("--date", type=iso_date, default=None,
+                        help="date on the title page, YYYY-MM-DD (default: today)")
     parser.add_argument("--quick", action="store_true", help="mark every page as a quick smoke run")
     parser.add_argument("--gan_run", type=nonempty_path, default=None,
                         help="GAN run folder to show (default: newest finished results_gan/run_* under the root)")
@@ -39,29 +40,22 @@ def main(argv=None):
     from lib.submission import build_submission
     from lib.utils import UserError, prepare_output_file, save_text, shell_quote
 
-    for flag, text in (("--names", args.names), ("--date", args.date or "")):
-        missing = missing_glyphs(text)
-        if missing:  # fpdf2 would leave them out of the title page with only a warning
-            raise UserError("{} {} has characters the PDF's font ({}) cannot show, so they would be missing from the "
-                            "title page: {}; write them in Latin letters (e.g. a transliteration such as Li Lei)"
-                            .format(flag, shell_quote(text), SANS, " ".join(missing)))
+    missing = missing_glyphs(args.names)
+    if missing:  # fpdf2 would leave them out of the title page with only a warning
+        raise UserError("--names {} has characters the PDF's font ({}) cannot show, so they would be missing from the "
+                        "title page: {}; write them in Latin letters (e.g. a transliteration such as Li Lei)"
+                        .format(shell_quote(args.names), SANS, " ".join(missing)))
 
     output = os.path.join(args.results_root, "submission.pdf")  # written only once the results were found
     if args.output is not None:
-        if not args.output.lower().endswith(".pdf"):
-            raise UserError("--output {} does not end in .pdf; name the PDF to write, e.g. --output "
-                            "submission.pdf".format(args.output))
-        output = prepare_output_file(args.output, "--output")
+        output = prepare_output_file(args.output, "--output", suffixes=(".pdf",))
     if os.path.isfile(output):
         with open(output, "rb") as handle:
             if handle.read(5) != b"%PDF-":
                 raise UserError("{} exists and is not a PDF, so it is not replaced; choose another --output".format(
                     output))
     if args.text_output:
-        if not args.text_output.lower().endswith((".txt", ".md")):
-            raise UserError("--text_output {} does not end in .txt or .md; name a text file, e.g. --text_output "
-                            "submission.txt".format(args.text_output))
-        prepare_output_file(args.text_output, "--text_output")
+        prepare_output_file(args.text_output, "--text_output", suffixes=(".txt", ".md"))
     result = build_submission(args.results_root, output, names=args.names, date=args.date, quick=args.quick,
                               reference_dir=args.reference_dir, gan_run=args.gan_run,
                               allow_missing=args.allow_missing)

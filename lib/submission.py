@@ -29,6 +29,7 @@ EXERCISE_GAN_EPOCHS = 500
 TEMPERATURE_PATTERN = "samples_temperature_{}.png"  # written by run_all into the GAN run folder
 REFERENCE_2500_SAMPLES = "reference_2500_epochs_T1.0.png"  # written by run_all into results_gan/, never shown
 SAMPLE_QUALITY = "sample_quality.json"  # evaluate_gan.py --output, written by run_all into the GAN run folder
+LATENT_HEIGHT = 4.2  # inches: two latent-space figures and their captions fill an A4 page below the heading
 MONTE_CARLO_DRAWS = 1000000
 MONTE_CARLO_SEED = 0
 
@@ -634,12 +635,12 @@ def write_vae(doc, runs, reference_dir):
     for run in runs:
         doc.images([(run.reconstruction_png, "{}: reconstruction_{}.png (epoch {})".format(
             weight_name(run.weight), run.epochs, run.epochs))], height=1.1)
-    doc.new_page(landscape=True)  # the three latent spaces side by side, each large enough to read
-    doc.heading("3.2  Latent spaces", 2, keep=3.2)
+    doc.new_page()  # one latent space per row, two to a page: large enough to read the legends
+    doc.heading("3.2  Latent spaces", 2, keep=LATENT_HEIGHT + 0.4)
     doc.paragraph("Decoded images over a 20 x 20 grid of the 2-D latent space; numbers mark the mean code of each "
                   "digit class, crosses its mean standard deviation.")
-    doc.images([(run.latent_png, "{}: latent_space.png".format(weight_name(run.weight))) for run in runs],
-               height=5.5)
+    for run in runs:
+        doc.images([(run.latent_png, "{}: latent_space.png".format(weight_name(run.weight)))], height=LATENT_HEIGHT)
     if any(run.codes_png or run.prior_png for run in runs):
         doc.new_page(landscape=True)
         doc.heading("3.2  Latent spaces (continued): test-set codes and prior samples", 2, keep=3.0)
@@ -948,7 +949,7 @@ def build_submission(results_root=".", output="submission.pdf", names="", date=N
 
     Args:
         results_root: folder holding results_distributions/, results_kl{W}/ and results_gan/.
-        output: path of the PDF to write.
+        output: path of the PDF to write; its file name also heads every page's footer.
         names: the team's names for the title page ('' leaves a line to fill in).
         date: date string for the title page; None means today (ISO format).
         quick: mark every page as a quick smoke run.
@@ -976,8 +977,8 @@ def build_submission(results_root=".", output="submission.pdf", names="", date=N
     if reference_dir and not os.path.isdir(reference_dir):
         reference_dir = None
 
-    footer = "submission.pdf, {}{}".format(names or "names: ____", ", QUICK SMOKE RUN, not the exercise's results"
-                                           if quick else "")
+    footer = "{}, {}{}".format(os.path.basename(output), names or "names: ____",
+                               ", QUICK SMOKE RUN, not the exercise's results" if quick else "")
     doc = Document(footer)
     write_title(doc, names, date, quick, results_root, vae_runs, gan)
     doc.new_page()

@@ -6,10 +6,12 @@ no GPU) ends in one sentence on stderr and exit status 2 instead of a traceback.
 import argparse
 import contextlib
 import ctypes
+import datetime
 import errno
 import inspect
 import os
 import random
+import re
 import shlex
 import signal
 import sys
@@ -138,6 +140,18 @@ def nonempty_path(text):
     default, or the current folder)."""
     if not text.strip():
         raise argparse.ArgumentTypeError("an empty path was given; name a file or folder")
+    return text
+
+
+def iso_date(text):
+    """argparse type: a calendar date written YYYY-MM-DD, e.g. 2024-05-31 (checked to exist)."""
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError(text)
+        datetime.datetime.strptime(text, "%Y-%m-%d")  # a month 13 or a 30 February raises ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError("{!r} is not a date written YYYY-MM-DD, e.g. {}".format(
+            text, datetime.date.today().isoformat()))
     return text
 
 
@@ -331,7 +345,7 @@ def prepare_output_file(path, flag="--output", suffixes=None):
     if os.path.isdir(path):
         raise UserError("{} is a folder; pass the path of a file to {}".format(path, flag))
     if suffixes is not None and os.path.basename(path).lower() in suffixes:  # '.png': os.path.splitext sees no suffix
-        raise UserError("{} {} is only a file type; give it a file name, e.g. {} image{}".format(
+        raise UserError("{} {} is only a file type; give it a file name, e.g. {} name{}".format(
             flag, path, flag, os.path.basename(path).lower()))
     if suffixes is not None and os.path.splitext(path)[1].lower() not in suffixes:
         raise UserError("{} {} does not end in {}, the file types it can write; choose such a name".format(

@@ -1,6 +1,7 @@
 """benchmark.py on tiny fake data: both loops of both models run, and the table and curves it writes add up."""
 import json
 import os
+import sys
 
 import pytest
 
@@ -66,5 +67,15 @@ def test_benchmark_refuses_a_negative_epoch_count(capsys):
     assert "argument --gan_epochs: -1 must not be negative" in capsys.readouterr().err
 
 
+def test_benchmark_refuses_to_time_nothing(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:  # an empty table "written" would look like a result
+        benchmark.main(["--gan_epochs", "0", "--vae_epochs", "0", "--output_dir", str(tmp_path / "bench")])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1].endswith(  # after the program's name
+        ": error: --gan_epochs and --vae_epochs are both 0, so there is nothing to time; give one of "
+        "them at least 1")
+    assert not os.path.exists(str(tmp_path / "bench"))
+
+
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

@@ -1,5 +1,6 @@
 """Part 1: Bertrand's box, exact values and the Monte Carlo check."""
 from fractions import Fraction
+import sys
 
 import numpy as np
 import pytest
@@ -61,4 +62,4 @@ def test_monte_carlo_is_reproducible_for_a_seed():
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

@@ -3,6 +3,7 @@ every opt-in flag, the VAE, runs moving between GPU and CPU, and a NaN run that 
 import glob
 import math
 import os
+import sys
 
 import pytest
 import torch
@@ -101,4 +102,4 @@ def test_vae_on_cuda_then_on_the_cpu(fake_data_dir, tmp_path, loader):
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

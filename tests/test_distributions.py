@@ -1,4 +1,6 @@
 """Part 2: the CLT experiment and the uniform-based normal sampler."""
+import sys
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -96,4 +98,4 @@ def test_scripts_write_their_figure(tmp_path, capsys, script, output):
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

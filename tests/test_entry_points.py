@@ -13,7 +13,7 @@ import pytest
 from lib.packages import PACKAGES, TEST_PACKAGES, missing_package_sentence
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ENTRY_POINT = '\n\nif __name__ == "__main__":\n    raise SystemExit(pytest.main([__file__]))\n'
+ENTRY_POINT = '\n\nif __name__ == "__main__":\n    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))\n'
 ROOT_SCRIPTS = sorted(os.path.basename(path) for path in glob.glob(os.path.join(ROOT, "*.py")))
 BATCH_FILES = sorted(glob.glob(os.path.join(ROOT, "*.bat")))
 
@@ -49,6 +49,7 @@ def test_every_test_file_runs_its_own_tests_when_started_with_python_dash_m():
 
 def test_python_dash_m_reports_passes_and_a_failure_ends_non_zero(tmp_path):
     real = run([sys.executable, "-m", "tests.test_bertrand"])
+    selected = run([sys.executable, "-m", "tests.test_bertrand", "-k", "exact_probabilities or bayes"])  # as pytest
     # a copy of the same file with one deliberately wrong test, as a package of its own
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "__init__.py").write_text("")
@@ -64,6 +65,8 @@ def test_python_dash_m_reports_passes_and_a_failure_ends_non_zero(tmp_path):
     assert copy.returncode == 1
     assert re.search(r"=+ 1 failed, {} passed in ".format(passed), copy.stdout)
     assert "FAILED tests/test_copy.py::test_deliberately_wrong" in copy.stdout
+    status, output = finish(selected)  # the command line's arguments reach pytest: -k picks 2 of the tests
+    assert status == 0 and re.search(r"=+ 2 passed, {} deselected in ".format(passed - 2), output)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -166,4 +169,4 @@ def test_batch_files_have_windows_line_endings_and_check_the_packages_first():
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

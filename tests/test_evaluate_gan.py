@@ -2,6 +2,7 @@
 import json
 import os
 import shutil
+import sys
 
 import numpy as np
 import pytest
@@ -53,4 +54,4 @@ def test_evaluate_gan_prints_the_table_and_reuses_its_classifier(flowers, tmp_pa
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

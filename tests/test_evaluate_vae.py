@@ -1,6 +1,7 @@
 """Beyond the sheet: evaluate_vae.py, which scores prior samples by FD and KID with a cached MNIST classifier."""
 import itertools
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -32,4 +33,4 @@ def test_evaluate_vae_scores_prior_samples(fake_data_dir, tmp_path, monkeypatch,
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

@@ -1,4 +1,6 @@
 """Beyond the sheet: FD and KID against closed forms."""
+import sys
+
 import numpy as np
 import pytest
 
@@ -83,4 +85,4 @@ def test_kid_is_unbiased_on_one_distribution_where_the_plain_estimate_is_not():
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

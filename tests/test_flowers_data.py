@@ -1,5 +1,6 @@
 """The flowers data: ImageFolder semantics, clear errors, and the in-memory augmentation's distribution."""
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -163,4 +164,4 @@ def test_course_data_has_800_images():
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

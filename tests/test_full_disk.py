@@ -3,6 +3,7 @@ files left."""
 import errno
 import glob
 import os
+import sys
 
 import pytest
 import torch
@@ -51,4 +52,4 @@ def test_full_disk_keeps_the_previous_file(tmp_path, failure):
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

@@ -1,5 +1,6 @@
 """Part 4: the DCGAN networks, their initialisation, and loading the course's checkpoint layout."""
 import os
+import sys
 
 import pytest
 import torch
@@ -107,4 +108,4 @@ def test_reference_checkpoint_loads_on_the_cpu():
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

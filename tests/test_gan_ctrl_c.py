@@ -3,6 +3,7 @@ an uninterrupted one does; a NaN loss stops a run and keeps the last good checkp
 import glob
 import os
 import signal
+import sys
 
 import pytest
 import torch
@@ -53,4 +54,4 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(flowers, tmp_path, ca
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

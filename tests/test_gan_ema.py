@@ -1,6 +1,7 @@
 """Beyond the sheet, part 4: the generator's moving average and the training animation."""
 import glob
 import os
+import sys
 
 import pytest
 import torch
@@ -101,4 +102,4 @@ def test_progress_gif_keeps_the_frames_in_order_and_bounded(tmp_path):
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

@@ -2,6 +2,7 @@
 loop against the course's API, the per-image loader. (Ctrl-C and NaN: test_gan_ctrl_c.py.)"""
 import json
 import os
+import sys
 
 import pytest
 import torch
@@ -76,4 +77,4 @@ def test_loss_plot_marks_the_points_of_a_short_run(tmp_path, monkeypatch, epochs
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

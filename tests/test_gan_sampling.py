@@ -1,5 +1,6 @@
 """Beyond the sheet, part 4: the sampling modes, standing statistics and the temperature."""
 import copy
+import sys
 
 import numpy as np
 import pytest
@@ -97,4 +98,4 @@ def test_temperature_acts_with_standing_statistics(generator, tmp_path, capsys):
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

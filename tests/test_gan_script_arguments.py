@@ -1,6 +1,7 @@
 """Part 4: wrong arguments of run_gan_training.py end in one sentence with exit status 2, and a refused start
 leaves no run folder behind. (Started as its own process: test_gan_script_process.py.)"""
 import glob
+import sys
 
 import pytest
 import torch
@@ -34,4 +35,4 @@ def test_cuda_without_cuda(capsys):
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

@@ -2,6 +2,7 @@
 for it, an unwritable folder): one sentence, exit status 2, no traceback. (Wrong arguments:
 test_gan_script_arguments.py.)"""
 import os
+import sys
 
 import pytest
 import torch
@@ -60,4 +61,4 @@ def test_resuming_a_finished_run_says_so(capsys, tmp_path, flowers):
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

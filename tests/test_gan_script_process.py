@@ -18,4 +18,4 @@ def test_script_fails_without_traceback_as_a_subprocess(tmp_path):
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

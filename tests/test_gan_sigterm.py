@@ -2,6 +2,7 @@
 finished, a checkpoint written, the resume command printed, exit status 143."""
 import glob
 import os
+import sys
 
 import pytest
 
@@ -26,4 +27,4 @@ def test_sigterm_stops_a_gan_run_with_a_checkpoint_and_the_resume_command(tmp_pa
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

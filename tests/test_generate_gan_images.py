@@ -2,6 +2,7 @@
 generate_gan_images.py with its grids, walks and mistakes."""
 import copy
 import os
+import sys
 
 import pytest
 import torch
@@ -102,4 +103,4 @@ def test_generate_from_the_gpu_trained_reference(tmp_path):
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

@@ -3,6 +3,7 @@ kernels, a failed compile, a device-side assert) are fabricated or patched, so e
 (Sections 5 to 7, resumed runs and --compile: test_gpu_paths_resume.py.)"""
 import glob
 import os
+import sys
 
 import pytest
 import torch
@@ -218,4 +219,4 @@ def test_seed_help_says_gpu_runs_are_not_bit_reproducible():
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

@@ -2,6 +2,7 @@
 command line and the Adam of its device, and --compile is tried before anything is written."""
 import glob
 import os
+import sys
 
 import pytest
 import torch
@@ -68,4 +69,4 @@ def test_compile_trial_changes_nothing_in_the_run(flowers, tmp_path, monkeypatch
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

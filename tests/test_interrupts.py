@@ -81,4 +81,4 @@ def test_a_flowers_copy_interrupted_halfway_leaves_nothing_that_looks_complete(t
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

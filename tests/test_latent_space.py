@@ -1,6 +1,7 @@
 """Exploring the latent space: codes of a whole loader, the decoded grid, and the figure."""
 import json
 import os
+import sys
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -75,4 +76,4 @@ def test_plot_latent_space_writes_the_figure(fake_data_dir, tmp_path):
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

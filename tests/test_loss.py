@@ -1,5 +1,7 @@
 """Part 3: the VAE loss: the value of the issue, the KL term and its weight, binary cross-entropy in value and
 gradient."""
+import sys
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -56,4 +58,4 @@ def test_reconstruction_term_equals_torch_binary_cross_entropy_in_value_and_grad
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

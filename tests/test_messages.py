@@ -1,6 +1,7 @@
 """A user's slips get sentences that say what is wrong: a file where a folder belongs, a file that is no torch file,
 an output name that is only a suffix, an empty FLOWERS_ROOT; counts of one in the singular."""
 import os
+import sys
 
 import pytest
 
@@ -50,7 +51,7 @@ def test_a_file_that_is_no_torch_file_is_not_called_unsafe(tmp_path, capsys):
 
 def test_an_output_name_that_is_only_a_suffix_asks_for_a_file_name(tmp_path):
     with pytest.raises(UserError, match=r"^--output .*\.png is only a file type; give it a file name, e\.g\. "
-                                        r"--output image\.png$"):
+                                        r"--output name\.png$"):
         prepare_output_file(str(tmp_path / ".png"), "--output", suffixes=(".png", ".jpg"))
     assert prepare_output_file(str(tmp_path / "a.png"), "--output", suffixes=(".png",)) == str(tmp_path / "a.png")
 
@@ -66,4 +67,4 @@ def test_an_empty_flowers_root_counts_as_unset_and_one_epoch_is_singular(tmp_pat
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

@@ -1,6 +1,7 @@
 """MNIST files: decompression, checks with clear errors, and the fast loader against torchvision's.
 """
 import os
+import sys
 
 import pytest
 import torch
@@ -90,4 +91,4 @@ def test_fast_loader_gives_the_batches_of_the_torchvision_loader(fake_data_dir):
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

@@ -1,5 +1,7 @@
-"""Names on the title page: characters the PDF's font lacks are refused before any work, never silently dropped."""
+"""The title page and the file: names with characters the PDF's font lacks, dates that do not exist and a file name
+that is only a suffix are refused before any work, never silently dropped or written."""
 import os
+import sys
 
 import pytest
 from pypdf import PdfReader
@@ -38,5 +40,22 @@ def test_make_submission_refuses_chinese_names_in_one_sentence_before_any_work(t
     assert os.listdir(str(tmp_path)) == []
 
 
+@pytest.mark.parametrize("argv, message", [
+    (["--date", "yesterday"], "error: argument --date: 'yesterday' is not a date written YYYY-MM-DD, e.g. "),
+    (["--date", "2022-13-45"], "error: argument --date: '2022-13-45' is not a date written YYYY-MM-DD, e.g. "),
+    (["--output", "{}/.pdf"], "error: --output {}/.pdf is only a file type; give it a file name, e.g. --output "
+                              "name.pdf"),
+    (["--text_output", "{}/.md"], "error: --text_output {}/.md is only a file type; give it a file name, e.g. "
+                                  "--text_output name.md")])
+def test_make_submission_refuses_a_date_that_is_none_and_a_bare_suffix(tmp_path, capsys, argv, message):
+    argv = [argv[0], argv[1].format(tmp_path / "out")]
+    with pytest.raises(SystemExit) as stopped:  # the results folder is empty: the arguments are checked first
+        run_main(make_submission.main, ["--results_root", str(tmp_path)] + argv)
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert message.format(tmp_path / "out") in err.splitlines()[-1] and "Traceback" not in err  # after argparse's prog
+    assert os.listdir(str(tmp_path)) == []  # no folder made, no hidden .pdf written
+
+
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

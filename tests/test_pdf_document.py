@@ -1,5 +1,6 @@
 """The PDF layout of lib.pdf_document, read back from the file with pypdf: pages, footers, tables, text, images."""
 import re
+import sys
 
 import matplotlib.image
 import numpy as np
@@ -122,4 +123,4 @@ def test_headings_keep_with_what_follows_and_sections_start_pages(tmp_path):
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

@@ -1,5 +1,7 @@
 """run_all.sh without --quick: short runs are trained again rather than reused, and the warning about a blank
 Names line, with the command that adds them. (The stub repository and the rest: test_run_all.py.)"""
+import sys
+
 import pytest
 
 from tests import test_run_all
@@ -38,4 +40,4 @@ def test_short_runs_are_not_reused_by_a_longer_run(repo):
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

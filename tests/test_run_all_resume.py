@@ -3,6 +3,7 @@ short finished run is still trained again; the functions of lib/submission.py th
 fake run folders; and the message of an interrupted step. (The stub repository: test_run_all.py.)"""
 import os
 import pickle
+import sys
 
 import pytest
 import torch
@@ -139,4 +140,4 @@ def test_an_interrupted_training_says_the_same_command_continues_it(stubs):
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

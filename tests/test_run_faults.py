@@ -1,6 +1,7 @@
 """Faults of real runs: empty paths, image suffixes, the benchmark's data flags, and the PDF's part-2 numbers drawn
 with the figures' settings. (SIGTERM: test_gan_sigterm.py, test_vae_sigterm.py; a full disk: test_full_disk.py.)"""
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -99,4 +100,4 @@ def test_pdf_part_2_uses_the_settings_the_figures_were_drawn_with(tmp_path):
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

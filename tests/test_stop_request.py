@@ -1,6 +1,7 @@
 """The training loops' signal handling: the first Ctrl-C or SIGTERM is named, a second one stops at once (130)."""
 import os
 import signal
+import sys
 
 import pytest
 
@@ -48,4 +49,4 @@ def test_a_second_ctrl_c_stops_a_gan_run_at_once_with_status_130(tmp_path, monke
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

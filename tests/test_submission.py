@@ -3,6 +3,7 @@ import json
 import os
 import re
 import shutil
+import sys
 
 import matplotlib.image
 import numpy as np
@@ -177,6 +178,23 @@ def test_no_reference_image_enters_the_pdf(built):
     assert len(re.findall(rb"/Subtype\s*/Image", data)) == 11
 
 
+def test_latent_spaces_fill_their_pages_one_per_row(built):
+    """Two large latent-space figures to a page (legends readable), the third on the next: all with captions."""
+    import pypdf
+    pages = built[2].text.split("\f")
+    numbers = [k for k, page in enumerate(pages) if ": latent_space.png" in page]
+    assert [[line for line in pages[k].splitlines() if line.endswith(": latent_space.png")] for k in numbers] == [
+        ["W = 1: latent_space.png", "W = 30: latent_space.png"], ["W = 0: latent_space.png"]]
+    assert "3.2  Latent spaces" in pages[numbers[0]] and numbers[1] == numbers[0] + 1
+    reader = pypdf.PdfReader(built[2].path)
+    for k in numbers:  # fpdf2 draws an image as "q w 0 0 h x y cm /I1 Do Q", sizes in points
+        page = reader.pages[k]
+        sizes = re.findall(rb"([\d.]+) 0 0 ([\d.]+) [\d.]+ [\d.]+ cm /I\d+ Do", page.get_contents().get_data())
+        assert float(page.mediabox.width) < float(page.mediabox.height)  # portrait
+        assert [(round(float(w) / 72, 2), round(float(h) / 72, 2)) for w, h in sizes] == (
+            [(submission.LATENT_HEIGHT, submission.LATENT_HEIGHT)] * (2 if k == numbers[0] else 1))  # square fakes
+
+
 def test_changed_numbers_change_the_answers(tmp_path, built, capsys):
     """Through the script, as run_all calls it: other numbers, one missing figure, no names, a full run."""
     import make_submission
@@ -226,6 +244,8 @@ def test_changed_numbers_change_the_answers(tmp_path, built, capsys):
         "results_kl30.0/latent_space.png (python plot_latent_space.py --kl_loss_weight 30)"]
     data, pages = pdf_pages(result.path)
     assert pages == result.pages and image_placements(result.path) == 11
+    footers = [page.splitlines()[-1] for page in result.text.split("\f")]  # each page's footer: the file written
+    assert footers == ["s.pdf, names: ____  |  page {} of {}".format(k + 1, pages) for k in range(pages)]
 
 
 def test_only_a_final_pdf_without_names_warns(tmp_path, monkeypatch, capsys):
@@ -308,4 +328,4 @@ def test_grid_tiles_and_image_measures():
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

@@ -2,6 +2,7 @@
 training loop's fast steps against them."""
 import copy
 import functools
+import sys
 
 import pytest
 import torch
@@ -87,4 +88,4 @@ def test_fast_steps_match_the_course_api_and_bf16_runs():
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

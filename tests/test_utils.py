@@ -4,21 +4,24 @@ import inspect
 import os
 import platform
 import stat
+import sys
 
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from lib.utils import UserError, atomic_path, below_one, has_fast_bfloat16, keep_freed_memory, load_checkpoint, \
-    load_state_dict_checked, non_negative_float, pick_device, positive_float, positive_int, prepare_output_dir, \
-    prepare_output_file, run_main, save_text, save_torch, seed
+from lib.utils import UserError, atomic_path, below_one, has_fast_bfloat16, iso_date, keep_freed_memory, \
+    load_checkpoint, load_state_dict_checked, non_negative_float, pick_device, positive_float, positive_int, \
+    prepare_output_dir, prepare_output_file, run_main, save_text, save_torch, seed
 
 
 @pytest.mark.parametrize("parse, text", [(positive_int, "0"), (positive_int, "-3"), (positive_int, "ten"),
                                          (positive_int, "1.5"), (positive_float, "0"), (positive_float, "nan"),
                                          (non_negative_float, "-1"), (non_negative_float, "inf"), (seed, "-1"),
-                                         (seed, "4294967296"), (below_one, "1"), (below_one, "-0.1")])
+                                         (seed, "4294967296"), (below_one, "1"), (below_one, "-0.1"),
+                                         (iso_date, "yesterday"), (iso_date, "2022-13-45"), (iso_date, "2023-02-29"),
+                                         (iso_date, "2022-1-5"), (iso_date, "20220105"), (iso_date, "")])
 def test_argument_types_reject_bad_values(parse, text):
     with pytest.raises(argparse.ArgumentTypeError):
         parse(text)
@@ -27,6 +30,7 @@ def test_argument_types_reject_bad_values(parse, text):
 def test_argument_types_accept_good_values():
     assert positive_int("3") == 3 and positive_float("0.5") == 0.5 and non_negative_float("0") == 0.0
     assert seed("0") == 0 and seed("4294967295") == 2 ** 32 - 1 and below_one("0") == 0.0
+    assert iso_date("2024-02-29") == "2024-02-29" and iso_date("1999-12-31") == "1999-12-31"  # a leap day exists
 
 
 def test_run_main_turns_user_errors_into_one_line(capsys):
@@ -207,4 +211,4 @@ def test_show_images_opens_one_titled_window_per_file(tmp_path):
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

@@ -36,4 +36,4 @@ def test_ctrl_c_writes_a_checkpoint_and_says_how_to_resume(tmp_path, fake_data_d
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

@@ -1,5 +1,7 @@
 """Part 3: wrong arguments of run_vae_training.py and plot_latent_space.py end in one sentence with exit status 2,
 in process and as a user starts them."""
+import sys
+
 import pytest
 
 import plot_latent_space
@@ -34,4 +36,4 @@ def test_scripts_as_subprocesses_fail_without_traceback(tmp_path):
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

@@ -4,6 +4,7 @@ test_vae_script_arguments.py; Ctrl-C: test_vae_ctrl_c.py.)"""
 import json
 import os
 import shutil
+import sys
 
 import pytest
 import torch
@@ -159,4 +160,4 @@ def test_user_errors_of_the_plot_script(capsys, tmp_path, trained_run, fake_data
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

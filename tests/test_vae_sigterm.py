@@ -1,6 +1,7 @@
 """Part 3: SIGTERM (what Slurm, timeout, docker stop and kill send) stops a VAE run like Ctrl-C: a checkpoint is
 written and the resume command named, exit status 143."""
 import os
+import sys
 
 import pytest
 
@@ -23,4 +24,4 @@ def test_sigterm_stops_a_vae_run_with_a_checkpoint_and_the_resume_command(tmp_pa
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

@@ -2,6 +2,7 @@
 import json
 import os
 import signal
+import sys
 
 import pytest
 import torch
@@ -106,4 +107,4 @@ def test_kl_weight_zero_runs(fake_data_dir, tmp_path):
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__]))
+    raise SystemExit(pytest.main([__file__] + sys.argv[1:]))
