@@ -64,7 +64,7 @@ def main(argv=None):
     configure_matplotlib(args.show)
     device = pick_device(args.device)
     import torch
-    from lib import benchmark
+    from lib.benchmark import loops as benchmark_loops
     from lib.flowers import default_flowers_dir, flowers_image_folder
     from lib.mnist import default_data_dir, ensure_mnist
     flowers_dir = args.flowers_dir if args.flowers_dir is not None else default_flowers_dir()
@@ -97,20 +97,20 @@ def main(argv=None):
         common = ["--epochs", str(args.gan_epochs), "--seed", str(args.seed), "--device", str(device), "--quiet",
                   "--data_dir", flowers_dir]
         gan_args = parse_training_args(common)
-        loops.append(("gan", "tutorial", args.gan_epochs, lambda: benchmark.gan_tutorial(gan_args)))
-        loops.append(("gan", "project float32", args.gan_epochs, lambda: benchmark.gan_project(gan_args)))
+        loops.append(("gan", "tutorial", args.gan_epochs, lambda: benchmark_loops.gan_tutorial(gan_args)))
+        loops.append(("gan", "project float32", args.gan_epochs, lambda: benchmark_loops.gan_project(gan_args)))
         if not args.no_bf16 and has_fast_bfloat16(device):
             bf16_args = parse_training_args(common + ["--bf16"])
             loops.append(("gan", "project bfloat16 autocast", args.gan_epochs,
-                          lambda: benchmark.gan_project(bf16_args)))
+                          lambda: benchmark_loops.gan_project(bf16_args)))
         elif not args.no_bf16:
             print("no bfloat16 row: this {} has no bfloat16 arithmetic in hardware".format(
                 "GPU" if device.type == "cuda" else "CPU"))
     if args.vae_epochs:
         loops.append(("vae", "tutorial", args.vae_epochs,
-                      lambda: benchmark.vae_tutorial(args.vae_epochs, mnist_dir, device, args.seed)))
+                      lambda: benchmark_loops.vae_tutorial(args.vae_epochs, mnist_dir, device, args.seed)))
         loops.append(("vae", "project", args.vae_epochs,
-                      lambda: benchmark.vae_project(args.vae_epochs, mnist_dir, device, args.seed)))
+                      lambda: benchmark_loops.vae_project(args.vae_epochs, mnist_dir, device, args.seed)))
     try:
         for model, loop, epochs, run in sorted(loops, key=lambda item: item[1] != "tutorial"):  # stable: keeps order
             record(model, loop, epochs, run())

@@ -36,8 +36,8 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     configure_matplotlib(False)
-    from lib.pdf_document import SANS, missing_glyphs
-    from lib.submission import build_submission
+    from lib.report.build import build_submission
+    from lib.report.document import SANS, missing_glyphs
     from lib.utils import UserError, prepare_output_file, save_text, shell_quote
 
     missing = missing_glyphs(args.names)

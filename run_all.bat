@@ -138,9 +138,9 @@ if "%FORCE%"=="0" if defined RUN (
     echo reusing %RUN%
     goto gan_done
 )
-rem an interrupted run with run_all's settings is continued (lib\submission.py says which), else a new one starts
+rem an interrupted run with run_all's settings is continued (lib\report\results.py says which), else a new one starts
 set "PARTIAL="
-if "%FORCE%"=="0" for /f "usebackq delims=" %%r in (`%PYTHON% -c "import sys; from lib.submission import resumable_gan_run; print(resumable_gan_run(*sys.argv[1:]) or '')" "%ROOT%\results_gan" %GAN_EPOCHS%`) do set "PARTIAL=%%r"
+if "%FORCE%"=="0" for /f "usebackq delims=" %%r in (`%PYTHON% -c "import sys; from lib.report.results import resumable_gan_run; print(resumable_gan_run(*sys.argv[1:]) or '')" "%ROOT%\results_gan" %GAN_EPOCHS%`) do set "PARTIAL=%%r"
 if defined PARTIAL goto gan_resume
 %PYTHON% run_gan_training.py --epochs %GAN_EPOCHS% --output_dir "%ROOT%\results_gan" --quiet
 set "STATUS=%ERRORLEVEL%"
@@ -235,15 +235,15 @@ call :banner
 set "TRAINED=0"
 set "EPOCHS_DONE=0"
 rem epochs of a finished run there (0 if none): the same code the PDF builder uses
-for /f "usebackq delims=" %%e in (`%PYTHON% -c "import sys; from lib.submission import vae_run_epochs; print(vae_run_epochs(sys.argv[1]))" "%DIR%"`) do set "EPOCHS_DONE=%%e"
+for /f "usebackq delims=" %%e in (`%PYTHON% -c "import sys; from lib.report.results import vae_run_epochs; print(vae_run_epochs(sys.argv[1]))" "%DIR%"`) do set "EPOCHS_DONE=%%e"
 call :need "%DIR%\model.pth" "%DIR%\losses.json"
 if "%NEED%"=="0" if %EPOCHS_DONE% GEQ %VAE_EPOCHS% (
     echo reusing %DIR%
     goto vae_latent
 )
-rem an interrupted run with this KL weight is continued (lib\submission.py says which), else trained from the start
+rem an interrupted run with this KL weight is continued (lib\report\results.py says which), else trained from the start
 set "RESUMABLE=0"
-if "%FORCE%"=="0" for /f "usebackq delims=" %%e in (`%PYTHON% -c "import sys; from lib.submission import resumable_vae_run; print(int(resumable_vae_run(*sys.argv[1:])))" "%DIR%" "%~1" %VAE_EPOCHS%`) do set "RESUMABLE=%%e"
+if "%FORCE%"=="0" for /f "usebackq delims=" %%e in (`%PYTHON% -c "import sys; from lib.report.results import resumable_vae_run; print(int(resumable_vae_run(*sys.argv[1:])))" "%DIR%" "%~1" %VAE_EPOCHS%`) do set "RESUMABLE=%%e"
 if "%RESUMABLE%"=="1" goto vae_resume
 %PYTHON% run_vae_training.py --kl_loss_weight "%~1" --epochs %VAE_EPOCHS% --output_dir "%DIR%" --overwrite --quiet
 set "STATUS=%ERRORLEVEL%"
@@ -271,7 +271,7 @@ exit /b 0
 :find_gan_run
 rem the newest finished GAN run with at least GAN_EPOCHS epochs (RUN undefined if none): the builder's own code
 set "RUN="
-for /f "usebackq delims=" %%r in (`%PYTHON% -c "import sys; from lib.submission import newest_gan_run; print(newest_gan_run(sys.argv[1], int(sys.argv[2])) or '')" "%ROOT%\results_gan" %GAN_EPOCHS%`) do set "RUN=%%r"
+for /f "usebackq delims=" %%r in (`%PYTHON% -c "import sys; from lib.report.results import newest_gan_run; print(newest_gan_run(sys.argv[1], int(sys.argv[2])) or '')" "%ROOT%\results_gan" %GAN_EPOCHS%`) do set "RUN=%%r"
 exit /b 0
 
 :temperature

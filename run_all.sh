@@ -84,12 +84,12 @@ have() {
 reuse() { echo "reusing $1 (--force trains and draws again)"; }
 # Epochs a finished VAE run in folder $1 has trained (0 if none), and the newest finished GAN run with at least
 # $GAN_EPOCHS epochs under $ROOT/results_gan (empty if none): the same code the PDF builder uses.
-vae_epochs() { "$PYTHON" -c "import sys; from lib.submission import vae_run_epochs; print(vae_run_epochs(sys.argv[1]))" "$1"; }
-gan_run() { "$PYTHON" -c "import sys; from lib.submission import newest_gan_run; print(newest_gan_run(sys.argv[1], int(sys.argv[2])) or '')" "$ROOT/results_gan" "$GAN_EPOCHS"; }
-# An interrupted run to continue rather than start again (lib/submission.py says which): 1 or 0 for the VAE
+vae_epochs() { "$PYTHON" -c "import sys; from lib.report.results import vae_run_epochs; print(vae_run_epochs(sys.argv[1]))" "$1"; }
+gan_run() { "$PYTHON" -c "import sys; from lib.report.results import newest_gan_run; print(newest_gan_run(sys.argv[1], int(sys.argv[2])) or '')" "$ROOT/results_gan" "$GAN_EPOCHS"; }
+# An interrupted run to continue rather than start again (lib/report/results.py says which): 1 or 0 for the VAE
 # folder $1 with KL weight $2, the GAN run folder or empty.
-vae_resumable() { "$PYTHON" -c "import sys; from lib.submission import resumable_vae_run; print(int(resumable_vae_run(*sys.argv[1:])))" "$1" "$2" "$VAE_EPOCHS"; }
-gan_resumable() { "$PYTHON" -c "import sys; from lib.submission import resumable_gan_run; print(resumable_gan_run(*sys.argv[1:]) or '')" "$ROOT/results_gan" "$GAN_EPOCHS"; }
+vae_resumable() { "$PYTHON" -c "import sys; from lib.report.results import resumable_vae_run; print(int(resumable_vae_run(*sys.argv[1:])))" "$1" "$2" "$VAE_EPOCHS"; }
+gan_resumable() { "$PYTHON" -c "import sys; from lib.report.results import resumable_gan_run; print(resumable_gan_run(*sys.argv[1:]) or '')" "$ROOT/results_gan" "$GAN_EPOCHS"; }
 
 step "data"
 if [ ! -f "${MNIST_ROOT:-data}/MNIST/raw/train-images-idx3-ubyte" ] || [ ! -d "${FLOWERS_ROOT:-dataset_flowers_64px}/train" ]; then

@@ -118,7 +118,7 @@ def plot_latent_space(model, test_loader, device="cpu", output_dir="results", gr
     fig.tight_layout()
     os.makedirs(output_dir, exist_ok=True)
     save_figure(fig, os.path.join(output_dir, LATENT_SPACE_NAME), dpi=120)
-    # The numbers drawn, for the write-up (lib/submission.py reads them).
+    # The numbers drawn, for the write-up (lib/report/results.py reads them).
     save_text(json.dumps({"classes": classes.tolist(), "class_mu": class_mu.tolist(), "class_std": class_std.tolist(),
                           "grid_low": low.tolist(), "grid_high": high.tolist()}, indent=1),
               os.path.join(output_dir, LATENT_STATS_NAME))

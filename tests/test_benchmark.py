@@ -47,11 +47,11 @@ def test_benchmark_writes_a_consistent_table_and_both_curves(tmp_path, monkeypat
 
 
 def test_ctrl_c_in_a_loop_writes_nothing(tmp_path, monkeypatch, capsys):
-    import lib.benchmark
+    import lib.benchmark.loops
 
     def interrupted(args):
         raise KeyboardInterrupt
-    monkeypatch.setattr(lib.benchmark, "gan_tutorial", interrupted)
+    monkeypatch.setattr(lib.benchmark.loops, "gan_tutorial", interrupted)
     monkeypatch.setenv("FLOWERS_ROOT", make_flower_folder(tmp_path / "flowers", count=6))
     with pytest.raises(SystemExit) as stop:
         benchmark.main(["--gan_epochs", "1", "--vae_epochs", "0", "--device", "cpu", "--output_dir",

@@ -7,7 +7,7 @@ import pytest
 from pypdf import PdfReader
 
 import make_submission
-from lib.pdf_document import Document, missing_glyphs
+from lib.report.document import Document, missing_glyphs
 from lib.utils import run_main
 
 LATIN_GREEK_CYRILLIC = "Zoë Ł. Müller, Ελένη Παπαδοπούλου, Жанна Иванова"

@@ -1,4 +1,4 @@
-"""The PDF layout of lib.pdf_document, read back from the file with pypdf: pages, footers, tables, text, images."""
+"""The PDF layout of lib.report.document, read back from the file with pypdf: pages, footers, tables, text, images."""
 import re
 import sys
 
@@ -7,8 +7,8 @@ import numpy as np
 import pypdf
 import pytest
 
-from lib import pdf_document
-from lib.pdf_document import Document
+from lib.report import document
+from lib.report.document import Document
 
 LONG = " ".join("word{}".format(k) for k in range(1200))  # more than two pages of body text
 
@@ -65,7 +65,7 @@ def test_table_cells_are_placed_in_columns_with_numbers_right_aligned(tmp_path):
     # one text run per cell, each row on its own baseline
     assert where["quantity"][1] == where["value"][1] > where["a"][1] == where["1.5"][1] > where["long name"][1]
     assert where["quantity"][0] == where["a"][0] == where["long name"][0]  # the first column: left-aligned
-    doc.pdf.set_font(pdf_document.SANS, "", pdf_document.TABLE_SIZE)
+    doc.pdf.set_font(document.SANS, "", document.TABLE_SIZE)
     right_edges = [where[t][0] + 72 * doc.pdf.get_string_width(t) for t in ("1.5", "123.25")]
     assert right_edges[0] == pytest.approx(right_edges[1], abs=0.05)  # numbers: right-aligned
     assert where["1.5"][0] > where["long name"][0] + 72 * doc.pdf.get_string_width("long name")
@@ -102,7 +102,7 @@ def test_images_in_a_row_with_captions_and_a_gap_for_a_missing_one(tmp_path):
     images = sorted(page.images, key=lambda image: image.image.width)
     assert [image.image.size for image in images] == [(10, 10), (40, 20)]
     assert images[1].image.mode == "RGB"  # the alpha channel is dropped: no soft mask beside the image
-    written = np.round(255 * pdf_document.read_image(str(tmp_path / "wide.png"))).astype(np.uint8)
+    written = np.round(255 * document.read_image(str(tmp_path / "wide.png"))).astype(np.uint8)
     assert np.array_equal(np.asarray(images[1].image), written)  # the PNG's own pixels, not resampled
     where = dict(zip(["a wide figure", "(missing)", "not there", "grey"], text_positions(page)))
     assert where["a wide figure"][1] == where["not there"][1] == where["grey"][1]  # captions side by side

@@ -81,9 +81,6 @@ def repo(tmp_path):
     shutil.copytree(os.path.join(ROOT, "lib"), str(folder / "lib"), ignore=shutil.ignore_patterns("__pycache__"))
     # The package check imports torch and the rest for real, seconds per run; it has a test of its own below.
     (folder / "lib" / "packages.py").write_text("")
-    # run_all.sh asks lib.submission which results are finished, a dozen times a run; only its file lookups are
-    # used, so the PDF layout it also imports (fpdf2 and matplotlib, half a second a call) is left out here.
-    (folder / "lib" / "pdf_document.py").write_text("Document = read_image = None\n")
     for script in SCRIPTS:
         (folder / script).write_text(STUB)
     reference = tmp_path / "reference"
@@ -163,6 +160,17 @@ def test_a_hidden_package_stops_run_all_before_any_step(repo, tmp_path):
 def test_unknown_argument(repo):
     result, calls = repo[1]("--quik")
     assert result.returncode == 2 and "unknown argument '--quik'" in result.stderr and calls == []
+
+
+def test_the_results_lookups_run_all_calls_import_no_pdf_or_plotting_library():
+    # run_all.sh asks lib.report.results which results are finished, a dozen times a run, each a fresh Python:
+    # fpdf2, matplotlib and torch would cost it seconds, so the stub repository above uses the module as it is.
+    code = ("import sys; import lib.report.results; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'fpdf', 'matplotlib', 'torch', 'PIL'}))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            universal_newlines=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """run_all.sh after an interruption: an interrupted training is continued with --resume, not started again, and a
-short finished run is still trained again; the functions of lib/submission.py that pick the run to continue, on
+short finished run is still trained again; the functions of lib/report/results.py that pick the run to continue, on
 fake run folders; and the message of an interrupted step. (The stub repository: test_run_all.py.)"""
 import os
 import pickle
@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from lib.gan_settings import TRAINING_DEFAULTS
-from lib.submission import resumable_gan_run, resumable_vae_run
+from lib.report.results import resumable_gan_run, resumable_vae_run
 from run_gan_training import FIXED_ON_RESUME, build_parser
 from tests import test_run_all
 

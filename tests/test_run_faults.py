@@ -17,7 +17,8 @@ import plot_normal
 import prepare_data
 import run_gan_training
 import run_vae_training
-from lib import distributions, mnist, submission
+from lib import distributions, mnist
+from lib.report.part2_distributions import write_distributions
 from lib.model_gan import Generator
 from tests.fakes import one_sentence
 
@@ -70,7 +71,7 @@ def test_benchmark_names_its_own_data_flags(tmp_path, capsys, monkeypatch):
 
 
 class TextDocument:
-    """Collects what lib.submission writes into a document, as plain text."""
+    """Collects what lib.report writes into a document, as plain text."""
 
     def __init__(self):
         self.parts = []
@@ -84,7 +85,7 @@ def test_pdf_part_2_uses_the_settings_the_figures_were_drawn_with(tmp_path):
     plot_clt.main(["--n_repetitions", "300", "--sample_sizes", "2", "8", "--output_dir", folder])
     plot_normal.main(["--n_samples", "2000", "--seed", "7", "--output_dir", folder])
     doc = TextDocument()
-    submission.write_distributions(doc, str(tmp_path))
+    write_distributions(doc, str(tmp_path))
     text = " ".join(doc.parts)
     assert "For n = 2, 8, 300 means of n samples each" in text and "the 300 means in the figure" in text
     _, means = distributions.plot_clt(300, (2, 8), plot=False)
@@ -94,7 +95,7 @@ def test_pdf_part_2_uses_the_settings_the_figures_were_drawn_with(tmp_path):
     assert "the 2,000 samples of the figure below (seed 7)" in text and "{:+.4f}".format(std.mean()) in text
     os.remove(os.path.join(folder, "clt.json"))  # figures drawn before their settings were recorded
     doc = TextDocument()
-    submission.write_distributions(doc, str(tmp_path))
+    write_distributions(doc, str(tmp_path))
     assert "the 1024 means of plot_clt.py's default settings (the figure's own settings were not recorded" in \
         " ".join(doc.parts)
 

@@ -9,7 +9,7 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from lib import submission
+from lib.report import build, measures, part3_vae, part4_gan, results
 from lib.utils import UserError
 
 # Final test numbers per KL weight: (reconstruction, KL), per image.
@@ -45,7 +45,7 @@ def make_fake_results(root, losses=LOSSES, gan_epochs=20, seed=0):
     for name in ("clt.png", "normal.png"):
         matplotlib.image.imsave(os.path.join(root, "results_distributions", name), rng.random((30, 40, 3)))
     for weight, (rec, kl) in losses.items():
-        folder = submission.vae_dir(root, weight)
+        folder = results.vae_dir(root, weight)
         os.makedirs(folder)
         write_json(os.path.join(folder, "losses.json"), {
             "kl_loss_weight": weight, "epochs": [1, 2, 3], "train_loss": [200.0, 170.0, 160.0],
@@ -73,7 +73,7 @@ def make_fake_results(root, losses=LOSSES, gan_epochs=20, seed=0):
     write_grid(os.path.join(run, "samples_temperature_0.5.png"), 0.5 + 0.4 * (base - 0.5))
     write_grid(os.path.join(run, "samples_temperature_1.0.png"), base)
     # run_all's samples of the course's checkpoint: measured for words, never drawn
-    write_grid(os.path.join(root, "results_gan", submission.REFERENCE_2500_SAMPLES), rng.random((64, 8, 8, 3)))
+    write_grid(os.path.join(root, "results_gan", part4_gan.REFERENCE_2500_SAMPLES), rng.random((64, 8, 8, 3)))
     return run
 
 
@@ -111,8 +111,8 @@ def built(tmp_path_factory):
     root = str(tmp_path_factory.mktemp("results"))
     run = make_fake_results(root)
     reference = make_fake_reference(str(tmp_path_factory.mktemp("reference")) + "/reference")
-    result = submission.build_submission(root, os.path.join(root, "submission.pdf"), names="Ada Lovelace, Alan Turing",
-                                         date="2024-01-27", quick=True, reference_dir=reference, mc_draws=20000)
+    result = build.build_submission(root, os.path.join(root, "submission.pdf"), names="Ada Lovelace, Alan Turing",
+                                    date="2024-01-27", quick=True, reference_dir=reference, mc_draws=20000)
     return root, run, result
 
 
@@ -192,7 +192,7 @@ def test_latent_spaces_fill_their_pages_one_per_row(built):
         sizes = re.findall(rb"([\d.]+) 0 0 ([\d.]+) [\d.]+ [\d.]+ cm /I\d+ Do", page.get_contents().get_data())
         assert float(page.mediabox.width) < float(page.mediabox.height)  # portrait
         assert [(round(float(w) / 72, 2), round(float(h) / 72, 2)) for w, h in sizes] == (
-            [(submission.LATENT_HEIGHT, submission.LATENT_HEIGHT)] * (2 if k == numbers[0] else 1))  # square fakes
+            [(part3_vae.LATENT_HEIGHT, part3_vae.LATENT_HEIGHT)] * (2 if k == numbers[0] else 1))  # square fakes
 
 
 def test_changed_numbers_change_the_answers(tmp_path, built, capsys):
@@ -202,14 +202,14 @@ def test_changed_numbers_change_the_answers(tmp_path, built, capsys):
     losses[1.0] = (120.5, 7.75)  # now W = 1 reconstructs best
     root = str(tmp_path / "r")
     make_fake_results(root, losses, gan_epochs=500)
-    os.remove(os.path.join(submission.vae_dir(root, 30.0), "latent_space.png"))
+    os.remove(os.path.join(results.vae_dir(root, 30.0), "latent_space.png"))
     with pytest.raises(UserError, match="results_kl30.0/latent_space.png"):
         make_submission.main(["--results_root", root, "--output", str(tmp_path / "x.pdf")])
     with pytest.raises(UserError, match="does not exist"):
         make_submission.main(["--results_root", str(tmp_path / "nowhere")])
     result = make_submission.main(["--results_root", root, "--allow_missing", "--reference_dir", str(tmp_path)])
     assert result.path == os.path.join(root, "submission.pdf")  # beside its results, never over another run's PDF
-    losses = os.path.join(submission.vae_dir(root, 1.0), "losses.json")
+    losses = os.path.join(results.vae_dir(root, 1.0), "losses.json")
     before = open(losses).read()
     for argv, message in ((["--output", losses], "does not end in .pdf"),
                           (["--text_output", losses], "does not end in .txt or .md"),
@@ -254,9 +254,9 @@ def test_only_a_final_pdf_without_names_warns(tmp_path, monkeypatch, capsys):
     def fake_build(results_root, output, **settings):
         with open(output, "wb") as handle:
             handle.write(b"%PDF-1.4")
-        return submission.Submission(output, 9, "", [])
+        return build.Submission(output, 9, "", [])
 
-    monkeypatch.setattr(submission, "build_submission", fake_build)
+    monkeypatch.setattr(build, "build_submission", fake_build)
     monkeypatch.chdir(tmp_path)
     for argv, warned in ((["--names", "A. B"], False), (["--quick"], False), (["--names", " "], True), ([], True)):
         make_submission.main(argv)
@@ -268,10 +268,10 @@ def test_only_a_final_pdf_without_names_warns(tmp_path, monkeypatch, capsys):
 
 def test_vae_answers_follow_the_size_of_the_kl_term():
     def runs(kl_high):
-        return [submission.VaeRun(w, "results_kl{}".format(w), 15, rec, kl, rec + w * kl, None, None)
+        return [results.VaeRun(w, "results_kl{}".format(w), 15, rec, kl, rec + w * kl, None, None)
                 for w, rec, kl in ((1.0, 140.0, 6.0), (30.0, 190.0, kl_high), (0.0, 130.0, 40.0))]
     measures = {1.0: (0.6, 0.9), 30.0: (0.3, 0.05), 0.0: None}
-    observe, explain, role = submission.vae_answers(runs(0.2), measures, None)
+    observe, explain, role = part3_vae.vae_answers(runs(0.2), measures, None)
     text = flat(" ".join(observe + explain + role))
     assert "KL 0.20 nats, ≈ 0.3 bits per image. That is less than one bit" in text and "posterior collapse" in text
     assert "its 8 reconstructions differ only 5 % as much as the originals" in text
@@ -279,7 +279,7 @@ def test_vae_answers_follow_the_size_of_the_kl_term():
     assert "Latent space" not in text
     spreads = zip(runs(3.0), (2.0, 0.25, 40.0), (0.2, 0.9, 0.1))
     with_latent = [run._replace(latent=(spread, sigma)) for run, spread, sigma in spreads]
-    text = flat(" ".join(sum(submission.vae_answers(with_latent, {}, None), [])))
+    text = flat(" ".join(sum(part3_vae.vae_answers(with_latent, {}, None), [])))
     assert "W = 0: spread 40.00, sigma 0.100, ratio 400; W = 1: spread 2.00, sigma 0.200, ratio 10" in text
     assert "most clearly separated, relative to their noise, for W = 0." in text
     assert "posterior collapse" not in text and "≈ 4.3 bits per image. So little information" in text
@@ -296,7 +296,7 @@ def test_pdf_text_is_selectable(built):
 
 def test_newest_gan_run_skips_unfinished_and_short_runs(tmp_path):
     root = str(tmp_path)
-    assert submission.newest_gan_run(os.path.join(root, "results_gan")) is None
+    assert results.newest_gan_run(os.path.join(root, "results_gan")) is None
     long_run = make_fake_results(root, gan_epochs=12)
     short = os.path.join(root, "results_gan", "run_short")
     shutil.copytree(long_run, short)
@@ -305,11 +305,11 @@ def test_newest_gan_run_skips_unfinished_and_short_runs(tmp_path):
     shutil.copytree(long_run, unfinished)
     os.remove(os.path.join(unfinished, "samples_final.png"))
     os.utime(os.path.join(long_run, "history.json"), (1, 1))  # the oldest of the three
-    assert submission.newest_gan_run(os.path.join(root, "results_gan")) == short
-    assert submission.newest_gan_run(os.path.join(root, "results_gan"), min_epochs=12) == long_run
-    assert submission.newest_gan_run(os.path.join(root, "results_gan"), min_epochs=13) is None
-    assert submission.vae_run_epochs(submission.vae_dir(root, 1.0)) == 3
-    assert submission.vae_run_epochs(str(tmp_path / "nothing")) == 0
+    assert results.newest_gan_run(os.path.join(root, "results_gan")) == short
+    assert results.newest_gan_run(os.path.join(root, "results_gan"), min_epochs=12) == long_run
+    assert results.newest_gan_run(os.path.join(root, "results_gan"), min_epochs=13) is None
+    assert results.vae_run_epochs(results.vae_dir(root, 1.0)) == 3
+    assert results.vae_run_epochs(str(tmp_path / "nothing")) == 0
 
 
 def test_grid_tiles_and_image_measures():
@@ -319,12 +319,12 @@ def test_grid_tiles_and_image_measures():
     for k in range(16):
         r, c = divmod(k, 8)
         image[2 + r * 8:2 + r * 8 + 6, 2 + c * 8:2 + c * 8 + 6] = tiles[k]
-    assert np.array_equal(submission.grid_tiles(image, nrow=8), tiles)
-    assert submission.grid_tiles(image[:, :-1], nrow=8) is None
-    assert submission.edge_detail(tiles * 0.5) == pytest.approx(submission.edge_detail(tiles) * 0.5)
-    assert submission.variety(np.repeat(tiles[:1], 5, axis=0)) == pytest.approx(0, abs=1e-12)
-    assert submission.compare_in_words(1.0, 1.02, "detail") == "about as much detail as"
-    assert submission.compare_in_words(0.5, 1.0, "detail") == "clearly less detail than"
+    assert np.array_equal(measures.grid_tiles(image, nrow=8), tiles)
+    assert measures.grid_tiles(image[:, :-1], nrow=8) is None
+    assert measures.edge_detail(tiles * 0.5) == pytest.approx(measures.edge_detail(tiles) * 0.5)
+    assert measures.variety(np.repeat(tiles[:1], 5, axis=0)) == pytest.approx(0, abs=1e-12)
+    assert measures.compare_in_words(1.0, 1.02, "detail") == "about as much detail as"
+    assert measures.compare_in_words(0.5, 1.0, "detail") == "clearly less detail than"
 
 
 if __name__ == "__main__":

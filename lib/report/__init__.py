@@ -1,0 +1,1 @@
+"""The report, submission.pdf: results found and loaded, image measures, each exercise part's answers, the PDF."""
