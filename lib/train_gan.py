@@ -14,6 +14,7 @@ import time
 import typing
 
 import torch
+from torch import nn
 
 from lib.animation import write_progress_gif
 from lib.ema import EMA_DECAY, ModelEMA
@@ -33,17 +34,20 @@ IMAGE_SIZE = 32  # the networks are built for 32x32 images
 
 
 class _BinaryCrossEntropy(torch.autograd.Function):
-    """``nn.BCELoss()`` (mean over the batch) without its range check: the same formula, log clamped at -100,
-    and the same gradient formula, so values and gradients are bit for bit those of ``nn.BCELoss`` for inputs in
-    [0, 1] (tested). A NaN input gives a NaN loss, which the loop reports, where ``nn.BCELoss`` on a GPU would
-    fail a device-side assert that leaves the CUDA context unusable."""
+    """``nn.BCELoss()`` (mean over the batch) without its range check: the value is ``nn.BCELoss``'s own, computed
+    on the input with any NaN replaced, plus a term that is exactly 0 for finite inputs and NaN otherwise; the
+    gradient is its formula. So values and gradients are bit for bit those of ``nn.BCELoss`` for inputs in [0, 1]
+    (tested), and a NaN input gives a NaN loss, which the loop reports, where ``nn.BCELoss`` on a GPU would fail a
+    device-side assert that leaves the CUDA context unusable."""
 
     @staticmethod
     def forward(ctx, probabilities, target):
         ctx.save_for_backward(probabilities, target)
-        loss = ((target - 1) * torch.clamp(torch.log1p(-probabilities), min=-100)
-                - target * torch.clamp(torch.log(probabilities), min=-100))  # (B,)
-        return loss.mean()
+        in_range = torch.nan_to_num(probabilities, nan=0.5)  # (B,) what the range check lets through
+        # BCE's own kernel: the same logarithms as nn.BCELoss to the last bit (torch.log's vectorised
+        # version can differ from it by one ulp)
+        loss = nn.functional.binary_cross_entropy(in_range, target)
+        return loss + (probabilities - probabilities).sum()  # + 0 exactly, or NaN where an input was NaN
 
     @staticmethod
     def backward(ctx, grad_output):
