@@ -12,7 +12,8 @@ import os
 import statistics
 import sys
 
-from lib.utils import add_common_arguments, non_negative_int, nonempty_path, positive_int, run_main, seed
+from lib.utils.arguments import add_common_arguments, non_negative_int, nonempty_path, positive_int, seed
+from lib.utils.errors import run_main
 
 
 def build_parser():
@@ -40,7 +41,7 @@ def build_parser():
 def plot_curves(curves, keys, title, path):
     """One panel per loss in ``keys``: each loop's per-epoch curve. ``curves``: {loop name: result dict}."""
     import matplotlib.pyplot as plt
-    from lib.utils import save_figure
+    from lib.utils.files import save_figure
     fig, axes = plt.subplots(1, len(keys), figsize=(5.5 * len(keys), 4), squeeze=False)
     for ax, (key, label) in zip(axes[0], keys):
         for name, result in curves.items():
@@ -60,7 +61,8 @@ def main(argv=None):
     if not args.gan_epochs and not args.vae_epochs:  # an empty table would look like a result
         parser.error("--gan_epochs and --vae_epochs are both 0, so there is nothing to time; give one of them at "
                      "least 1")
-    from lib.utils import configure_matplotlib, has_fast_bfloat16, pick_device, prepare_output_dir
+    from lib.utils.devices import has_fast_bfloat16, pick_device
+    from lib.utils.files import configure_matplotlib, prepare_output_dir
     configure_matplotlib(args.show)
     device = pick_device(args.device)
     import torch
@@ -90,7 +92,7 @@ def main(argv=None):
         print("{model:4} {loop:26} {seconds_per_epoch:7.3f} s per epoch  {speedup:5.2f}x".format(**row), flush=True)
 
     # Every tutorial loop runs before any project loop: the project's loops change how this process allocates
-    # memory (lib.utils.keep_freed_memory), which must not speed up a tutorial loop run after them.
+    # memory (lib.utils.devices.keep_freed_memory), which must not speed up a tutorial loop run after them.
     loops = []
     if args.gan_epochs:
         from run_gan_training import parse_training_args
@@ -127,7 +129,7 @@ def main(argv=None):
         plot_curves(curves["vae"], (("train_loss", "train loss per image"), ("test_loss", "test loss per image")),
                     "VAE, KL weight 1", os.path.join(args.output_dir, "vae_loss_curves.png"))
 
-    from lib.utils import save_text
+    from lib.utils.files import save_text
     header = "{}, {} torch thread(s), torch {}".format(device, torch.get_num_threads(), torch.__version__)
     table = ["| model | loop | epochs | s per epoch | speed-up |", "|---|---|---|---|---|"]
     table += ["| {model} | {loop} | {epochs} | {seconds_per_epoch:.3f} | {speedup:.2f}x |".format(**row)
@@ -137,7 +139,7 @@ def main(argv=None):
               os.path.join(args.output_dir, "benchmark.json"))
     print("table and loss curves written to {}".format(args.output_dir))
     if args.show:
-        from lib.utils import show_images
+        from lib.utils.files import show_images
         show_images([os.path.join(args.output_dir, "{}_loss_curves.png".format(model))
                      for model, epochs in (("gan", args.gan_epochs), ("vae", args.vae_epochs)) if epochs])
 

@@ -9,7 +9,8 @@ import argparse
 import json
 import os
 
-from lib.utils import add_common_arguments, nonempty_path, positive_int, run_main
+from lib.utils.arguments import add_common_arguments, nonempty_path, positive_int
+from lib.utils.errors import run_main
 
 
 def main(argv=None):
@@ -35,7 +36,8 @@ def main(argv=None):
     from lib.flowers import default_flowers_dir
     from lib.gan_sampling import SAMPLING_MODES
     from lib.train_gan import find_newest_generator
-    from lib.utils import pick_device, prepare_output_file, save_text
+    from lib.utils.devices import pick_device
+    from lib.utils.files import prepare_output_file, save_text
 
     device = pick_device(args.device)
     paths = args.checkpoint or [os.path.dirname(find_newest_generator(args.results_dir))]

@@ -8,7 +8,8 @@ import lib.packages  # noqa: F401 (first import: a missing package ends in one s
 import argparse
 import os
 
-from lib.utils import add_common_arguments, nonempty_path, non_negative_float, positive_int, run_main
+from lib.utils.arguments import add_common_arguments, non_negative_float, nonempty_path, positive_int
+from lib.utils.errors import run_main
 
 
 def main(argv=None):

@@ -11,8 +11,9 @@ import argparse
 import os
 
 from lib.gan_sampling import DEFAULT_SAMPLING, SAMPLING_MODES
-from lib.utils import add_common_arguments, configure_matplotlib, nonempty_path, positive_float, positive_int, \
-    prepare_output_file, run_main, seed
+from lib.utils.arguments import add_common_arguments, nonempty_path, positive_float, positive_int, seed
+from lib.utils.errors import run_main
+from lib.utils.files import configure_matplotlib, prepare_output_file
 
 MAX_IMAGES = 4096  # one grid; 4096 images need about 1 GB of activations in the generator
 
@@ -56,7 +57,8 @@ def main(argv=None):
     from lib.train_gan import find_newest_generator, interpolate_latents, latent_vectors, load_generator, \
         run_settings
     from lib.gan_sampling import draw
-    from lib.utils import IMAGE_FORMATS, pick_device, save_image_grid, show_images
+    from lib.utils.devices import pick_device
+    from lib.utils.files import IMAGE_FORMATS, save_image_grid, show_images
     import torch
 
     device = pick_device(args.device)

@@ -4,7 +4,9 @@ import argparse
 import os
 import sys
 
-from lib.utils import configure_matplotlib, iso_date, nonempty_path, run_main
+from lib.utils.arguments import iso_date, nonempty_path
+from lib.utils.errors import run_main
+from lib.utils.files import configure_matplotlib
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_REFERENCE = os.path.join(ROOT, "..", "shared", "reference")
@@ -38,7 +40,8 @@ def main(argv=None):
     configure_matplotlib(False)
     from lib.report.build import build_submission
     from lib.report.document import SANS, missing_glyphs
-    from lib.utils import UserError, prepare_output_file, save_text, shell_quote
+    from lib.utils.errors import UserError, shell_quote
+    from lib.utils.files import prepare_output_file, save_text
 
     missing = missing_glyphs(args.names)
     if missing:  # fpdf2 would leave them out of the title page with only a warning

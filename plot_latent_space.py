@@ -9,8 +9,8 @@ import json
 import os
 import sys
 
-from lib.utils import UserError, add_common_arguments, non_negative_float, nonempty_path, positive_int, run_main, \
-    shell_quote
+from lib.utils.arguments import add_common_arguments, non_negative_float, nonempty_path, positive_int
+from lib.utils.errors import UserError, run_main, shell_quote
 
 
 def main(argv=None):
@@ -37,14 +37,16 @@ def plot(argv):
                         help="latent dimensions of the trained model (the grid plot needs 2)")
     add_common_arguments(parser)
     args = parser.parse_args(argv)
-    from lib.utils import configure_matplotlib
+    from lib.utils.files import configure_matplotlib
     configure_matplotlib(args.show)
     import matplotlib.pyplot as plt
     from lib.explore_latent_space import LATENT_CODES_NAME, LATENT_SPACE_NAME, LATENT_STATS_NAME, \
         PRIOR_SAMPLES_NAME, plot_codes_and_prior, plot_latent_space
     from lib.model_vae import VAE
     from lib.train_vae import CHECKPOINT_NAME, MODEL_NAME, setup_mnist_dataloader
-    from lib.utils import load_checkpoint, load_state_dict_checked, pick_device, prepare_output_dir
+    from lib.utils.checkpoints import load_checkpoint, load_state_dict_checked
+    from lib.utils.devices import pick_device
+    from lib.utils.files import prepare_output_dir
 
     weight = args.kl_loss_weight
     model_dir = args.model_dir or "results_kl{}".format(weight)

@@ -4,8 +4,9 @@ import argparse
 import json
 import os
 
-from lib.utils import add_common_arguments, configure_matplotlib, nonempty_path, positive_int, prepare_output_dir, \
-    run_main, save_figure, save_text, seed
+from lib.utils.arguments import add_common_arguments, nonempty_path, positive_int, seed
+from lib.utils.errors import run_main
+from lib.utils.files import configure_matplotlib, prepare_output_dir, save_figure, save_text
 
 
 def main(argv=None):

@@ -9,7 +9,9 @@ import argparse
 import os
 
 from lib.data_setup import FLOWERS_DIRNAME, link_flowers
-from lib.utils import nonempty_path, prepare_output_dir, require_folder, run_main
+from lib.utils.arguments import nonempty_path
+from lib.utils.errors import require_folder, run_main
+from lib.utils.files import prepare_output_dir
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 

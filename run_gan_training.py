@@ -11,8 +11,10 @@ import sys
 import time
 
 from lib.gan_settings import TRAINING_DEFAULTS
-from lib.utils import add_common_arguments, below_one, configure_matplotlib, non_negative_int, nonempty_path, \
-    open_unit_interval, plural, positive_float, positive_int, prepare_output_dir, run_main, seed, shell_quote
+from lib.utils.arguments import add_common_arguments, below_one, non_negative_int, nonempty_path, open_unit_interval, \
+    positive_float, positive_int, seed
+from lib.utils.errors import plural, run_main, shell_quote
+from lib.utils.files import configure_matplotlib, prepare_output_dir
 
 
 # What a run learns with; --resume keeps the run's own values and refuses others.
@@ -78,7 +80,7 @@ def parse_training_args(argv=None):
     ``--epochs`` and ``--data_dir`` stay None when ``--resume`` is given without them (the run's own values).
     """
     from lib.flowers import default_flowers_dir
-    from lib.utils import pick_device
+    from lib.utils.devices import pick_device
     args = build_parser().parse_args(argv)
     device = pick_device(args.device)  # fail early on --device cuda without CUDA
     if args.resume is None:
@@ -92,7 +94,8 @@ def main(argv=None):
     args = parse_training_args(argv)
     configure_matplotlib(args.show)
     from lib.train_gan import check_settings, load_run_checkpoint, run_name, train_gan
-    from lib.utils import UserError, pick_device
+    from lib.utils.devices import pick_device
+    from lib.utils.errors import UserError
 
     checkpoint = None
     if args.resume is not None:
@@ -148,7 +151,7 @@ def main(argv=None):
         plural(len(trained), "epoch"), time.time() - started, sum(trained) / max(len(trained), 1),
         plural(result["epoch"], "epoch"), plural(result["iteration"], "update"), run_dir))
     if args.show:
-        from lib.utils import show_images
+        from lib.utils.files import show_images
         show_images([os.path.join(run_dir, "samples_final.png"), os.path.join(run_dir, "losses.png")])
 
 

@@ -4,8 +4,9 @@ import argparse
 import os
 import sys
 
-from lib.utils import UserError, add_common_arguments, non_negative_float, nonempty_path, positive_float, \
-    positive_int, run_main, seed, shell_quote
+from lib.utils.arguments import add_common_arguments, non_negative_float, nonempty_path, positive_float, positive_int, \
+    seed
+from lib.utils.errors import UserError, run_main, shell_quote
 
 # Training settings a resumed run must keep; None as the parser default tells "not given" from "given".
 DEFAULTS = {"kl_loss_weight": 1.0, "epochs": 15, "batch_size": 128, "lr": 1e-3, "seed": 0, "hidden_size": 100,
@@ -76,7 +77,7 @@ def resolve_settings(args, checkpoint):
 
 def load_resume_checkpoint(run_dir):
     from lib.train_vae import CHECKPOINT_FORMAT, CHECKPOINT_NAME
-    from lib.utils import load_checkpoint
+    from lib.utils.checkpoints import load_checkpoint
     path = os.path.join(run_dir, CHECKPOINT_NAME)
     checkpoint = load_checkpoint(path, "there is nothing to resume there; start a run with "
                                        "`python run_vae_training.py --kl_loss_weight W`")
@@ -88,12 +89,14 @@ def load_resume_checkpoint(run_dir):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    from lib.utils import configure_matplotlib
+    from lib.utils.files import configure_matplotlib
     configure_matplotlib(args.show)
     import torch
     from lib.model_vae import VAE
     from lib.train_vae import CHECKPOINT_NAME, TrainingInterrupted, run_files, setup_mnist_dataloader, train_vae
-    from lib.utils import load_state_dict_checked, pick_device, prepare_output_dir, seed_everything
+    from lib.utils.checkpoints import load_state_dict_checked
+    from lib.utils.devices import pick_device, seed_everything
+    from lib.utils.files import prepare_output_dir
 
     checkpoint = load_resume_checkpoint(args.resume) if args.resume else None
     settings = resolve_settings(args, checkpoint)

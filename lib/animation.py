@@ -2,7 +2,7 @@
 import glob
 import os
 
-from lib.utils import atomic_path
+from lib.utils.files import atomic_path
 
 PROGRESS_GIF = "progress.gif"
 

@@ -3,7 +3,7 @@ import os
 import shutil
 import tempfile
 
-from lib.utils import require_folder
+from lib.utils.errors import require_folder
 
 FLOWERS_DIRNAME = "dataset_flowers_64px"
 

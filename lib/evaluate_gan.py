@@ -20,7 +20,7 @@ from lib.flowers import FlowersInMemory, flowers_image_folder
 from lib.gan_sampling import SAMPLING_MODES, draw, with_standing_statistics
 from lib.sample_quality import accuracy, cached_classifier, format_mean_std, frechet_distance, \
     kernel_inception_distance, summarise, train_classifier
-from lib.utils import UserError
+from lib.utils.errors import UserError
 
 SPLITS = ("train", "val", "test")
 CLASSIFIER_FILE = "flowers_classifier.pth"

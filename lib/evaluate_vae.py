@@ -15,7 +15,9 @@ import torch
 from lib.mnist import default_data_dir, load_mnist_tensors
 from lib.sample_quality import accuracy, cached_classifier, frechet_distance, kernel_inception_distance, \
     train_classifier
-from lib.utils import UserError, load_checkpoint, load_state_dict_checked, save_text
+from lib.utils.checkpoints import load_checkpoint, load_state_dict_checked
+from lib.utils.errors import UserError
+from lib.utils.files import save_text
 
 CLASSIFIER_FILE = "mnist_classifier.pth"
 CLASSIFIER_CONFIG = {"network": {"in_channels": 1, "image_size": 28, "num_classes": 10, "stages": 2, "width": 16},

@@ -5,7 +5,8 @@ import os
 import numpy as np
 import torch
 
-from lib.utils import UserError, save_figure, save_text
+from lib.utils.errors import UserError
+from lib.utils.files import save_figure, save_text
 
 GRID_SIZE = 20
 LATENT_STATS_NAME = "latent_stats.json"
@@ -143,7 +144,7 @@ def plot_latent_codes(mus, labels, path, title=None):
 @torch.no_grad()
 def plot_prior_samples(model, path, grid=PRIOR_GRID, seed=0, device="cpu"):
     """Decode ``grid * grid`` codes z ~ N(0, I) (seeded) and save them as one image grid at ``path``."""
-    from lib.utils import save_image_grid
+    from lib.utils.files import save_image_grid
     z = torch.randn(grid * grid, getattr(model, "latent_size", 2), generator=torch.Generator().manual_seed(seed))
     save_image_grid(model.to(device).decode(z.to(device)), path, nrow=grid, padding=2)
 

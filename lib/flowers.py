@@ -21,7 +21,7 @@ import sys
 import torch
 
 from lib.data_setup import FLOWERS_DIRNAME
-from lib.utils import UserError, require_folder
+from lib.utils.errors import UserError, require_folder
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 

@@ -16,7 +16,8 @@ from urllib.parse import urlparse
 import numpy as np
 import torch
 
-from lib.utils import UserError, atomic_path, require_folder
+from lib.utils.errors import UserError, require_folder
+from lib.utils.files import atomic_path
 
 # The four files of torchvision's raw layout and the number of dimensions of the array each one holds.
 MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",

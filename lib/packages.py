@@ -41,8 +41,9 @@ def _is_outside_package(err):
     return not (os.path.exists(os.path.join(ROOT, top)) or os.path.exists(os.path.join(ROOT, top + ".py")))
 
 
-# Every file is written through lib.utils.atomic_path (a temporary name, renamed when complete) and prepare_data.py
-# copies folders the same way, so an interrupt at any moment leaves no partial file behind (tests/test_interrupts.py).
+# Every file is written through lib.utils.files.atomic_path (a temporary name, renamed when complete) and
+# prepare_data.py copies folders the same way, so an interrupt at any moment leaves no partial file behind
+# (tests/test_interrupts.py).
 INTERRUPTED = ("interrupted (Ctrl-C); no file was left half-written (each is written under a temporary name and "
                "renamed when complete)")
 

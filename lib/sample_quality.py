@@ -15,7 +15,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from lib.utils import UserError, load_checkpoint, save_torch
+from lib.utils.checkpoints import load_checkpoint
+from lib.utils.errors import UserError
+from lib.utils.files import save_torch
 
 FEATURES = 128  # width of the penultimate layer, the feature space of FD and KID
 

@@ -20,10 +20,11 @@ from lib.animation import write_progress_gif
 from lib.ema import EMA_DECAY, ModelEMA
 from lib.flowers import FlowersInMemory, flowers_image_folder, per_image_loader, per_image_transform
 from lib.model_gan import Discriminator, Generator, weights_init
-from lib.utils import StopRequest, UserError, has_fast_bfloat16, keep_freed_memory, load_checkpoint, \
-    load_optimizer_state, load_state_dict_checked, pick_device, save_figure, save_image_grid, save_text, save_torch, \
-    seed_everything, shell_quote
-from lib.utils import Interrupted, require_folder
+from lib.training_run import StopRequest
+from lib.utils.checkpoints import load_checkpoint, load_optimizer_state, load_state_dict_checked
+from lib.utils.devices import has_fast_bfloat16, keep_freed_memory, pick_device, seed_everything
+from lib.utils.errors import Interrupted, UserError, require_folder, shell_quote
+from lib.utils.files import save_figure, save_image_grid, save_text, save_torch
 
 NUM_FIXED_NOISE = 1024  # fixed latent vectors saved with a run; the first SAMPLE_GRID are drawn in the grids
 SAMPLE_GRID = 64

@@ -19,8 +19,11 @@ from lib.evaluate_vae import PRIOR_QUALITY_NAME
 from lib.explore_latent_space import LATENT_CODES_NAME, LATENT_SPACE_NAME, LATENT_STATS_NAME, PRIOR_SAMPLES_NAME
 from lib.loss_vae import VAELoss
 from lib.mnist import mnist_loaders
-from lib.utils import StopRequest, UserError, keep_freed_memory, load_optimizer_state, prepare_output_dir, \
-    save_figure, save_image_grid, save_text, save_torch
+from lib.training_run import StopRequest
+from lib.utils.checkpoints import load_optimizer_state
+from lib.utils.devices import keep_freed_memory
+from lib.utils.errors import UserError
+from lib.utils.files import prepare_output_dir, save_figure, save_image_grid, save_text, save_torch
 
 CHECKPOINT_NAME = "checkpoint.pth"
 MODEL_NAME = "model.pth"

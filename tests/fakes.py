@@ -81,7 +81,7 @@ def train_tiny_gan(flowers, output_dir, *extra):
 
 def gan_weights(run_dir):
     """The generator's and the discriminator's state dicts a GAN run wrote."""
-    from lib.utils import load_checkpoint
+    from lib.utils.checkpoints import load_checkpoint
     return [load_checkpoint(os.path.join(run_dir, name), "") for name in ("generator.pth", "discriminator.pth")]
 
 
@@ -97,7 +97,7 @@ def user_error(capsys, main, argv):
     """Run a script's ``main`` as ``python script.py argv`` would; check exit status 2 and no traceback, and return
     what it wrote to stderr."""
     import pytest
-    from lib.utils import run_main
+    from lib.utils.errors import run_main
     with pytest.raises(SystemExit) as stopped:
         run_main(main, argv)
     err = capsys.readouterr().err
@@ -129,7 +129,7 @@ def one_sentence_error(capsys, script, argv):
     """Run a script's main as ``python script.py argv`` would; return its stderr, checking status 2, no
     traceback and one error sentence, the last line."""
     import pytest
-    from lib.utils import run_main
+    from lib.utils.errors import run_main
     with pytest.raises(SystemExit) as exit_info:
         run_main(script.main, [str(a) for a in argv])
     assert exit_info.value.code == 2
@@ -152,7 +152,7 @@ def run_script(*argv, **kwargs):
 def one_sentence(capsys, main, argv):
     """Like :func:`user_error`, and stderr holds the word error once: one sentence, no second complaint."""
     import pytest
-    from lib.utils import run_main
+    from lib.utils.errors import run_main
     with pytest.raises(SystemExit) as stopped:
         run_main(main, argv)
     err = capsys.readouterr().err

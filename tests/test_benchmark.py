@@ -14,8 +14,8 @@ from tests.fakes import write_fake_mnist
 def test_benchmark_writes_a_consistent_table_and_both_curves(tmp_path, monkeypatch, capsys, fast_bfloat16):
     # as on a CPU with and without bfloat16 hardware: the bfloat16 row runs only where it is fast
     import lib.train_gan
-    import lib.utils
-    for module in (lib.utils, lib.train_gan):
+    import lib.utils.devices
+    for module in (lib.utils.devices, lib.train_gan):
         monkeypatch.setattr(module, "has_fast_bfloat16", lambda device: fast_bfloat16)
     monkeypatch.setenv("FLOWERS_ROOT", make_flower_folder(tmp_path / "flowers", count=6))
     write_fake_mnist(tmp_path / "mnist", n_train=300, n_test=100)

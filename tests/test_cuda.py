@@ -13,7 +13,9 @@ import lib.train_gan as train_gan_module
 import run_gan_training
 import run_vae_training
 from lib.model_gan import Discriminator
-from lib.utils import has_fast_bfloat16, load_checkpoint, pick_device, run_main
+from lib.utils.checkpoints import load_checkpoint
+from lib.utils.devices import has_fast_bfloat16, pick_device
+from lib.utils.errors import run_main
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(),
                                 reason="no CUDA GPU here (torch.cuda.is_available() is False)")

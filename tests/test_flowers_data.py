@@ -9,7 +9,7 @@ import torchvision.transforms.functional as TF
 from PIL import Image
 
 from lib.flowers import FlowersInMemory, decode_image, flowers_image_folder, per_image_loader, per_image_transform
-from lib.utils import UserError
+from lib.utils.errors import UserError
 from tests.fakes import make_flower_folder
 
 

@@ -9,7 +9,9 @@ import pytest
 import torch
 
 import run_gan_training
-from lib.utils import UserError, atomic_path, load_checkpoint, save_text
+from lib.utils.checkpoints import load_checkpoint
+from lib.utils.errors import UserError
+from lib.utils.files import atomic_path, save_text
 from tests.fakes import TINY_GAN, make_flower_folder, one_sentence
 
 

@@ -7,7 +7,8 @@ import torch
 from torch import nn
 
 from lib.model_gan import Discriminator, Generator, weights_init
-from lib.utils import UserError, load_checkpoint, load_state_dict_checked
+from lib.utils.checkpoints import load_checkpoint, load_state_dict_checked
+from lib.utils.errors import UserError
 
 REFERENCE = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "reference", "gan_model_g_2500_epochs.pth")
 

@@ -10,7 +10,8 @@ import torch
 
 import lib.train_gan as train_gan_module
 import run_gan_training
-from lib.utils import load_checkpoint, run_main
+from lib.utils.checkpoints import load_checkpoint
+from lib.utils.errors import run_main
 from tests.fakes import TINY_GAN, assert_same_weights, gan_weights, train_tiny_gan
 
 

@@ -12,7 +12,7 @@ import generate_gan_images
 import run_gan_training
 from lib.animation import write_progress_gif
 from lib.ema import ModelEMA
-from lib.utils import load_checkpoint
+from lib.utils.checkpoints import load_checkpoint
 from tests.fakes import make_flower_folder
 
 TINY = ["--ngf", "4", "--ndf", "4", "--batch_size", "4", "--device", "cpu", "--quiet"]

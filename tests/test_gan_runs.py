@@ -12,7 +12,8 @@ import lib.train_gan as train_gan_module
 from lib.flowers import FlowersInMemory
 from lib.model_gan import Generator
 from lib.train_gan import build_models, build_optimizers, update_discriminator, update_generator
-from lib.utils import load_checkpoint, seed_everything
+from lib.utils.checkpoints import load_checkpoint
+from lib.utils.devices import seed_everything
 from tests.fakes import assert_same_weights, gan_weights, train_tiny_gan
 
 

@@ -13,7 +13,7 @@ import lib.gan_sampling
 from lib.gan_sampling import draw, with_standing_statistics
 from lib.model_gan import Generator, weights_init
 from lib.train_gan import latent_vectors
-from lib.utils import seed_everything
+from lib.utils.devices import seed_everything
 
 
 def stale_generator():

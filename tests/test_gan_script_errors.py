@@ -11,7 +11,7 @@ import generate_gan_images
 import lib.train_gan as train_gan_module
 import run_gan_training
 from lib.model_gan import Generator
-from lib.utils import load_checkpoint
+from lib.utils.checkpoints import load_checkpoint
 from tests.fakes import train_tiny_gan, user_error
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from lib.utils import load_checkpoint
+from lib.utils.checkpoints import load_checkpoint
 from tests.fakes import TINY_GAN, make_flower_folder, start_and_terminate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -11,7 +11,7 @@ from PIL import Image
 import generate_gan_images
 from lib.model_gan import Generator, weights_init
 from lib.train_gan import interpolate_latents, latent_vectors, load_generator, sample_images
-from lib.utils import seed_everything
+from lib.utils.devices import seed_everything
 from tests.fakes import train_tiny_gan, user_error
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

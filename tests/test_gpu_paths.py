@@ -10,12 +10,15 @@ import torch
 from torch import nn
 
 import lib.train_gan as train_gan_module
-import lib.utils as utils
+import lib.utils.devices as devices
 import run_gan_training
 from lib.flowers import FlowersInMemory
 from lib.mnist import mnist_loaders
 from lib.model_gan import Discriminator
-from lib.utils import UserError, has_fast_bfloat16, load_checkpoint, pick_device, run_main, save_torch
+from lib.utils.checkpoints import load_checkpoint
+from lib.utils.devices import has_fast_bfloat16, pick_device
+from lib.utils.errors import UserError, run_main
+from lib.utils.files import save_torch
 
 TINY = ["--ngf", "4", "--ndf", "4", "--batch_size", "4", "--device", "cpu", "--quiet"]
 
@@ -144,8 +147,8 @@ def test_bf16_on_a_t4_is_refused_in_one_sentence(monkeypatch, flowers):
 # 8. An unusable GPU is found by a tiny kernel when the device is picked
 
 def fake_gpu(monkeypatch, failure, name="Tesla K80", capability=(3, 7)):
-    monkeypatch.setattr(utils, "_CUDA_CHECKED", {}, raising=False)  # (raising=False: today's main has none)
-    monkeypatch.setattr(utils, "_WARNED", set(), raising=False)
+    monkeypatch.setattr(devices, "_CUDA_CHECKED", {}, raising=False)  # (raising=False: today's main has none)
+    monkeypatch.setattr(devices, "_WARNED", set(), raising=False)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: name)
@@ -154,7 +157,7 @@ def fake_gpu(monkeypatch, failure, name="Tesla K80", capability=(3, 7)):
 
     def kernels(device):
         raise RuntimeError(failure)
-    monkeypatch.setattr(utils, "_run_tiny_kernels", kernels, raising=False)
+    monkeypatch.setattr(devices, "_run_tiny_kernels", kernels, raising=False)
 
 
 def test_gpu_without_kernels_for_this_build(monkeypatch, capsys):

@@ -9,7 +9,7 @@ import torch
 
 import lib.train_gan as train_gan_module
 import run_gan_training
-from lib.utils import save_torch
+from lib.utils.files import save_torch
 from tests.test_gpu_paths import TINY, checkpoint_of, same_weights, train, user_error
 
 

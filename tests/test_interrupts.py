@@ -15,7 +15,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 POSIX_SIGNALS = pytest.mark.skipif(os.name == "nt", reason="signals cannot be sent to a child process on Windows")
 
 # plot_clt.py run as the main script, with Figure.savefig replaced by one that writes half a file and then receives
-# a real SIGINT: the interrupt arrives in the middle of the script's work, inside lib.utils.atomic_path.
+# a real SIGINT: the interrupt arrives in the middle of the script's work, inside lib.utils.files.atomic_path.
 INTERRUPTED_SAVEFIG = """
 import os, runpy, signal, sys, time
 import matplotlib.figure

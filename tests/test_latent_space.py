@@ -12,7 +12,7 @@ from lib.explore_latent_space import class_statistics, get_mu_logvar, plot_laten
     tile_grid
 from lib.model_vae import VAE
 from lib.train_vae import setup_mnist_dataloader
-from lib.utils import UserError
+from lib.utils.errors import UserError
 
 
 def test_sample_on_grid_shapes_axis_order_and_step_size():

@@ -10,7 +10,8 @@ import make_submission
 import prepare_data
 import run_gan_training
 import run_vae_training
-from lib.utils import UserError, plural, prepare_output_file, run_main
+from lib.utils.errors import UserError, plural, run_main
+from lib.utils.files import prepare_output_file
 from tests.fakes import make_flower_folder
 
 TINY_GAN = ["--ngf", "4", "--ndf", "4", "--batch_size", "4", "--device", "cpu", "--quiet"]

@@ -8,7 +8,7 @@ import torch
 
 from lib import mnist
 from lib.mnist import MNIST_FILES, TensorLoader, ensure_mnist, load_mnist_tensors, mnist_loaders, prepare_mnist
-from lib.utils import UserError
+from lib.utils.errors import UserError
 from tests.fakes import fake_mnist_arrays, write_fake_mnist
 
 

@@ -8,7 +8,7 @@ from pypdf import PdfReader
 
 import make_submission
 from lib.report.document import Document, missing_glyphs
-from lib.utils import run_main
+from lib.utils.errors import run_main
 
 LATIN_GREEK_CYRILLIC = "Zoë Ł. Müller, Ελένη Παπαδοπούλου, Жанна Иванова"
 

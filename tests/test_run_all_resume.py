@@ -30,7 +30,7 @@ def load_checkpoint(path, missing_hint):
 @pytest.fixture
 def stubs(repo):
     folder, run = repo
-    with open(str(folder / "lib" / "utils.py"), "a") as handle:
+    with open(str(folder / "lib" / "utils" / "checkpoints.py"), "a") as handle:
         handle.write(PICKLE_LOADER)
     return folder, run
 

@@ -6,7 +6,8 @@ import sys
 import pytest
 
 import run_gan_training
-from lib.utils import StopRequest, run_main
+from lib.training_run import StopRequest
+from lib.utils.errors import run_main
 from tests.fakes import make_flower_folder
 
 POSIX_SIGNALS = pytest.mark.skipif(os.name == "nt", reason="SIGTERM cannot be caught on Windows")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from lib.report import build, measures, part3_vae, part4_gan, results
-from lib.utils import UserError
+from lib.utils.errors import UserError
 
 # Final test numbers per KL weight: (reconstruction, KL), per image.
 LOSSES = {1.0: (141.25, 6.5), 30.0: (189.5, 1.25), 0.0: (133.75, 41.5)}

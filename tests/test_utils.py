@@ -11,9 +11,11 @@ import pytest
 import torch
 from torch import nn
 
-from lib.utils import UserError, atomic_path, below_one, has_fast_bfloat16, iso_date, keep_freed_memory, \
-    load_checkpoint, load_state_dict_checked, non_negative_float, pick_device, positive_float, positive_int, \
-    prepare_output_dir, prepare_output_file, run_main, save_text, save_torch, seed
+from lib.utils.arguments import below_one, iso_date, non_negative_float, positive_float, positive_int, seed
+from lib.utils.checkpoints import load_checkpoint, load_state_dict_checked
+from lib.utils.devices import has_fast_bfloat16, keep_freed_memory, pick_device
+from lib.utils.errors import UserError, run_main
+from lib.utils.files import atomic_path, prepare_output_dir, prepare_output_file, save_text, save_torch
 
 
 @pytest.mark.parametrize("parse, text", [(positive_int, "0"), (positive_int, "-3"), (positive_int, "ten"),
@@ -197,7 +199,7 @@ def test_keep_freed_memory_stops_page_faults_for_repeated_large_tensors():
 def test_show_images_opens_one_titled_window_per_file(tmp_path):
     import warnings
     import matplotlib.pyplot as plt
-    from lib.utils import show_images
+    from lib.utils.files import show_images
     paths = [str(tmp_path / "a.png"), str(tmp_path / "b.png")]
     for path in paths:
         plt.imsave(path, np.zeros((4, 6, 3)))

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 import run_vae_training
-from lib.utils import load_checkpoint
+from lib.utils.checkpoints import load_checkpoint
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -13,7 +13,9 @@ import plot_latent_space
 import run_vae_training
 from lib import mnist
 from lib.model_vae import VAE
-from lib.utils import load_checkpoint, save_torch, shell_quote
+from lib.utils.checkpoints import load_checkpoint
+from lib.utils.errors import shell_quote
+from lib.utils.files import save_torch
 from tests.fakes import one_sentence_error, write_fake_mnist
 
 

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from lib.utils import load_checkpoint
+from lib.utils.checkpoints import load_checkpoint
 from tests.fakes import start_and_terminate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

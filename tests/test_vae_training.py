@@ -11,7 +11,9 @@ from PIL import Image
 from lib.loss_vae import VAELoss
 from lib.model_vae import VAE
 from lib.train_vae import TrainingInterrupted, evaluate, setup_mnist_dataloader, train_vae
-from lib.utils import UserError, load_checkpoint, seed_everything
+from lib.utils.checkpoints import load_checkpoint
+from lib.utils.devices import seed_everything
+from lib.utils.errors import UserError
 
 LOSS_KEYS = ["kl_loss_weight", "epochs", "train_loss", "test_loss", "test_reconstruction", "test_kl"]
 

@@ -15,7 +15,7 @@ import time
 import torch
 
 from lib.model_vae import VAE
-from lib.utils import seed_everything
+from lib.utils.devices import seed_everything
 
 
 def _synchronize(device):

@@ -23,7 +23,7 @@ from lib.report.part4_gan import write_gan
 from lib.report.results import (KL_WEIGHTS, TEMPERATURE_PATTERN, load_gan_run, load_vae_run, newest_gan_run,
                                 vae_dir)
 from lib.report.words import join_words, weight_name
-from lib.utils import UserError, plural, require_folder
+from lib.utils.errors import UserError, plural, require_folder
 
 
 def write_title(doc, names, date, quick, results_root, vae_runs, gan_run):

@@ -13,7 +13,7 @@ import numpy as np
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from lib.utils import atomic_path
+from lib.utils.files import atomic_path
 
 # Page geometry (inches) and fonts
 PAGE_W, PAGE_H = 8.27, 11.69  # A4 portrait; landscape pages swap the two

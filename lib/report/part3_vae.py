@@ -4,7 +4,7 @@ import os
 
 from lib.report.measures import compare_in_words, reconstruction_measures
 from lib.report.words import fmt, join_words, percent, trend, weight_name
-from lib.utils import plural
+from lib.utils.errors import plural
 
 EXERCISE_VAE_EPOCHS = 15
 LATENT_HEIGHT = 4.2  # inches: two latent-space figures and their captions fill an A4 page below the heading

@@ -7,7 +7,7 @@ import numpy as np
 
 from lib.report.measures import compare_in_words, sample_statistics
 from lib.report.words import join_words, percent
-from lib.utils import plural
+from lib.utils.errors import plural
 
 EXERCISE_GAN_EPOCHS = 500
 REFERENCE_2500_SAMPLES = "reference_2500_epochs_T1.0.png"  # written by run_all into results_gan/, never shown

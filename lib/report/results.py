@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 
-from lib.utils import UserError
+from lib.utils.errors import UserError
 
 KL_WEIGHTS = (1.0, 30.0, 0.0)  # the order the sheet trains them in
 TEMPERATURE_PATTERN = "samples_temperature_{}.png"  # written by run_all into the GAN run folder
@@ -141,7 +141,7 @@ def _read_checkpoint(path):
     """The dict saved in ``path`` (torch is imported only here, when there is one), or None when unreadable."""
     if not os.path.isfile(path):
         return None
-    from lib.utils import load_checkpoint
+    from lib.utils.checkpoints import load_checkpoint
     try:
         checkpoint = load_checkpoint(path, "")
     except UserError:
