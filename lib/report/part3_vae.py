@@ -18,7 +18,21 @@ def vae_answers(runs, measures, reference_measures):
         measures: dict weight -> (sharpness, variety) of its reconstructions (:func:`reconstruction_measures`),
             or None where the figure could not be measured.
         reference_measures: the same measured on the course's reference figure, or None.
+
+    Returns:
+        (observe, explain, role): the paragraphs answering "What do you observe?", "How can these results be
+        explained?" and "What is the role of the KL divergence term?".
     """
+    known = {w: m for w, m in measures.items() if m is not None}
+    observe = (loss_observations(runs) + figure_observations(runs, known, reference_measures)
+               + training_length_note(runs))
+    return observe, weight_explanations(runs, known), kl_role_answers(runs)
+
+
+def loss_observations(runs):
+    """Three paragraphs on the loss table: which weight reconstructs best and worst and how the reconstruction
+    loss moves with the weight, the same for the KL term, and which weight has the lowest reconstruction + KL
+    (all in nats per test image)."""
     by_weight = sorted(runs, key=lambda r: r.weight)
     names = [weight_name(r.weight) for r in by_weight]
     best = min(runs, key=lambda r: r.reconstruction)
@@ -26,10 +40,8 @@ def vae_answers(runs, measures, reference_measures):
     most_kl = max(runs, key=lambda r: r.kl)
     least_kl = min(runs, key=lambda r: r.kl)
     best_bound = min(runs, key=lambda r: r.reconstruction + r.kl)
-    epochs = sorted({r.epochs for r in runs})
     rec_trend, kl_trend = trend([r.reconstruction for r in by_weight]), trend([r.kl for r in by_weight])
-
-    observe = [
+    return [
         "Reconstruction: {} reconstructs the test digits best ({} nats per image) and {} worst ({}), {} nats or "
         "{} more. Ordered by weight ({}), the reconstruction loss {} ({}).".format(
             weight_name(best.weight), fmt(best.reconstruction), weight_name(worst.weight), fmt(worst.reconstruction),
@@ -42,7 +54,14 @@ def vae_answers(runs, measures, reference_measures):
         "{} ({} nats per image).".format(weight_name(best_bound.weight),
                                          fmt(best_bound.reconstruction + best_bound.kl)),
     ]
-    known = {w: m for w, m in measures.items() if m is not None}
+
+
+def figure_observations(runs, known, reference_measures):
+    """Paragraphs on what the figures show, each only where it was measured: the share of edge detail and of
+    variety the reconstructions keep (``known``: weight -> (sharpness, variety)), the latent classes' spread
+    against their sigma (VaeRun.latent), and W = 1's edge detail against the course's reference figure
+    (``reference_measures``: (sharpness, variety) or None)."""
+    observe = []
     if known:
         parts = ["{} {} and {}".format(weight_name(w), percent(m[0]), percent(m[1]))
                  for w, m in sorted(known.items())]
@@ -50,7 +69,7 @@ def vae_answers(runs, measures, reference_measures):
         observe.append("Measured on the reconstruction figures, relative to the original digits above them, the "
                        "reconstructions keep this share of the edge detail and of the differences between the 8 "
                        "digits: {}. The sharpest are those of {}.".format(join_words(parts), weight_name(sharpest)))
-    spreads = [(r.weight, r.latent) for r in by_weight if r.latent is not None]
+    spreads = [(r.weight, r.latent) for r in sorted(runs, key=lambda r: r.weight) if r.latent is not None]
     if spreads:
         parts = ["{}: spread {:.2f}, sigma {:.3f}, ratio {}".format(
             weight_name(w), m[0], m[1], fmt(m[0] / m[1], 0 if m[0] >= 10 * m[1] else 2)) for w, m in spreads]
@@ -64,11 +83,25 @@ def vae_answers(runs, measures, reference_measures):
                        "reconstructions of W = 1 after {} have {} the reference's.".format(
                            plural(next(r.epochs for r in runs if r.weight == 1.0), "epoch"),
                            compare_in_words(known[1.0][0], reference_measures[0], "edge detail")))
-    if epochs[-1] < EXERCISE_VAE_EPOCHS:
-        observe.append("These models trained for only {} instead of the exercise's {}, so the numbers are far from "
-                       "converged.".format(plural(epochs[-1], "epoch") if len(epochs) == 1
-                                           else join_words(str(e) for e in epochs) + " epochs", EXERCISE_VAE_EPOCHS))
+    return observe
 
+
+def training_length_note(runs):
+    """A paragraph warning that the models trained for fewer epochs than the exercise's 15, or nothing."""
+    epochs = sorted({r.epochs for r in runs})
+    if epochs[-1] >= EXERCISE_VAE_EPOCHS:
+        return []
+    return ["These models trained for only {} instead of the exercise's {}, so the numbers are far from "
+            "converged.".format(plural(epochs[-1], "epoch") if len(epochs) == 1
+                                else join_words(str(e) for e in epochs) + " epochs", EXERCISE_VAE_EPOCHS)]
+
+
+def weight_explanations(runs, known):
+    """The answer to "How can these results be explained?": what the KL term measures, then one paragraph each
+    for W = 0, for the largest weight (when above 1, see :func:`strong_weight_explanation`) and for W = 1, each
+    only when that weight has a run. ``known``: weight -> (sharpness, variety) of its reconstructions."""
+    best = min(runs, key=lambda r: r.reconstruction)
+    best_bound = min(runs, key=lambda r: r.reconstruction + r.kl)
     zero = next((r for r in runs if r.weight == 0.0), None)
     high = max(runs, key=lambda r: r.weight)
     explain = ["Each model minimises reconstruction + W · KL. The KL term measures, per image, how far the encoder's "
@@ -86,21 +119,7 @@ def vae_answers(runs, measures, reference_measures):
                            "The freedom did not give it the best reconstructions in this run ({} did better)."
                            .format(weight_name(best.weight))))
     if high.weight > 1.0:
-        bits = high.kl / math.log(2)
-        if bits < 1:
-            consequence = ("That is less than one bit: the encoder returns practically the prior for every image "
-                           "(posterior collapse), so the decoder gets almost no information about its input and "
-                           "draws nearly the same average digit for all of them")
-        else:
-            consequence = ("So little information cannot tell all digits apart; the classes overlap near the origin "
-                           "and the decoder can only draw blurry averages of similar digits")
-        high_measures = known.get(high.weight)
-        explain.append("With W = {:g} every nat of KL costs {:g} nats of reconstruction, so the encoder keeps q(z|x) "
-                       "close to N(0, I): KL {} nats, ≈ {:.1f} bits per image. {}{}; hence its reconstruction loss of "
-                       "{} nats.".format(high.weight, high.weight, fmt(high.kl, 2), bits, consequence,
-                                         " (its 8 reconstructions differ only {} as much as the originals)"
-                                         .format(percent(high_measures[1])) if high_measures else "",
-                                         fmt(high.reconstruction)))
+        explain.append(strong_weight_explanation(high, known.get(high.weight)))
     one = next((r for r in runs if r.weight == 1.0), None)
     if one is not None:
         explain.append("W = 1 optimises the evidence lower bound itself: KL {} nats with reconstruction {} nats, a "
@@ -109,7 +128,35 @@ def vae_answers(runs, measures, reference_measures):
                            ", and indeed the lowest sum of the two" if best_bound is one
                            else " (the lowest sum was nevertheless reached by {} in this run)".format(
                                weight_name(best_bound.weight))))
+    return explain
 
+
+def strong_weight_explanation(high, high_measures):
+    """The paragraph on the run with the largest KL weight (``high``, a VaeRun with weight > 1): its KL in bits,
+    posterior collapse below one bit or overlapping classes above, and, when ``high_measures`` ((sharpness,
+    variety) or None) is known, how little its reconstructions differ from each other."""
+    bits = high.kl / math.log(2)
+    if bits < 1:
+        consequence = ("That is less than one bit: the encoder returns practically the prior for every image "
+                       "(posterior collapse), so the decoder gets almost no information about its input and "
+                       "draws nearly the same average digit for all of them")
+    else:
+        consequence = ("So little information cannot tell all digits apart; the classes overlap near the origin "
+                       "and the decoder can only draw blurry averages of similar digits")
+    return ("With W = {:g} every nat of KL costs {:g} nats of reconstruction, so the encoder keeps q(z|x) "
+            "close to N(0, I): KL {} nats, ≈ {:.1f} bits per image. {}{}; hence its reconstruction loss of "
+            "{} nats.".format(high.weight, high.weight, fmt(high.kl, 2), bits, consequence,
+                              " (its 8 reconstructions differ only {} as much as the originals)"
+                              .format(percent(high_measures[1])) if high_measures else "",
+                              fmt(high.reconstruction)))
+
+
+def kl_role_answers(runs):
+    """The answer to "What is the role of the KL divergence term?": the role in words, how the KL and the
+    reconstruction loss changed from W = 0 to the largest weight in this run, and the prior samples' FD/KID
+    (:func:`prior_answers`) where measured."""
+    zero = next((r for r in runs if r.weight == 0.0), None)
+    high = max(runs, key=lambda r: r.weight)
     role = ["The KL divergence regularises the encoder: it penalises codes that move away from the prior N(0, I) "
             "and variances that shrink towards zero. This makes the latent space continuous and filled without "
             "holes, so that z ~ N(0, I) decodes to plausible digits and neighbouring codes decode to similar "
@@ -120,8 +167,7 @@ def vae_answers(runs, measures, reference_measures):
                     "the reconstruction loss from {} to {} nats per image.".format(
                         high.weight, fmt(zero.kl, 2), fmt(high.kl, 2), fmt(zero.reconstruction),
                         fmt(high.reconstruction)))
-    role += prior_answers(by_weight)
-    return observe, explain, role
+    return role + prior_answers(sorted(runs, key=lambda r: r.weight))
 
 
 def prior_answers(runs):
@@ -144,17 +190,29 @@ def prior_answers(runs):
 
 
 def write_vae(doc, runs, reference_dir):
-    """Part 3: reconstructions, latent spaces, the loss table and the answers."""
+    """Part 3: reconstructions (3.1), latent spaces (3.2), the loss table and the answers (3.3)."""
     doc.section_break()
     doc.heading("3  Variational autoencoder on MNIST")
     doc.paragraph("A VAE with a 2-D latent space (784-100-2 encoder, 2-100-784 decoder) trained on MNIST with the "
                   "loss binary cross-entropy + W · KL(q(z|x) || N(0, I)) for the KL weights W = 1, 30 and 0. All "
                   "losses are per test image in nats.")
+    write_reconstructions(doc, runs)
+    write_latent_spaces(doc, runs)
+    write_kl_weight(doc, runs, reference_dir)
+
+
+def write_reconstructions(doc, runs):
+    """Section 3.1: each run's last reconstruction figure (8 test digits over their reconstructions)."""
     doc.heading("3.1  Reconstructions", 2)
     doc.paragraph("Top row of each figure: 8 test digits; bottom row: their reconstructions after the last epoch.")
     for run in runs:
         doc.images([(run.reconstruction_png, "{}: reconstruction_{}.png (epoch {})".format(
             weight_name(run.weight), run.epochs, run.epochs))], height=1.1)
+
+
+def write_latent_spaces(doc, runs):
+    """Section 3.2 from a new page: each run's decoded latent grid, two to a page; then, where any run has them, a
+    landscape page with the test-set codes and the prior samples of every run side by side."""
     doc.new_page()  # one latent space per row, two to a page: large enough to read the legends
     doc.heading("3.2  Latent spaces", 2, keep=LATENT_HEIGHT + 0.4)
     doc.paragraph("Decoded images over a 20 x 20 grid of the 2-D latent space; numbers mark the mean code of each "
@@ -168,6 +226,12 @@ def write_vae(doc, runs, reference_dir):
                     for run in runs], height=2.5)
         doc.images([(run.prior_png, "{}: prior_samples.png, 100 digits decoded from z ~ N(0, I)".format(
             weight_name(run.weight))) for run in runs], height=2.5)
+
+
+def write_kl_weight(doc, runs, reference_dir):
+    """Section 3.3 from a new page: the loss table (nats per test image; prior FD and KID x 10^3 where measured),
+    then the three answers of :func:`vae_answers` as bulleted paragraphs under their questions, or a red note
+    when fewer than two weights have results. ``reference_dir``: the course's reference images, or None."""
     doc.new_page()
     doc.heading("3.3  The influence of the KL weight", 2)
     rows = [[weight_name(r.weight), str(r.epochs), fmt(r.reconstruction, 2), fmt(r.kl, 2),
