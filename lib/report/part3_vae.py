@@ -19,6 +19,14 @@ def vae_answers(runs, measures, reference_measures):
             or None where the figure could not be measured.
         reference_measures: the same measured on the course's reference figure, or None.
     """
+    known = {w: m for w, m in measures.items() if m is not None}
+    return _observations(runs, known, reference_measures), _explanations(runs, known), _role_of_the_kl(runs)
+
+
+def _observations(runs, known, reference_measures):
+    """What the runs show, as paragraphs: reconstruction, KL and their sum per weight, and where measured the
+    reconstruction figures (``known``: weight -> (sharpness, variety)), the latent spreads and the course's
+    reference figure (``reference_measures``)."""
     by_weight = sorted(runs, key=lambda r: r.weight)
     names = [weight_name(r.weight) for r in by_weight]
     best = min(runs, key=lambda r: r.reconstruction)
@@ -42,7 +50,6 @@ def vae_answers(runs, measures, reference_measures):
         "{} ({} nats per image).".format(weight_name(best_bound.weight),
                                          fmt(best_bound.reconstruction + best_bound.kl)),
     ]
-    known = {w: m for w, m in measures.items() if m is not None}
     if known:
         parts = ["{} {} and {}".format(weight_name(w), percent(m[0]), percent(m[1]))
                  for w, m in sorted(known.items())]
@@ -68,7 +75,14 @@ def vae_answers(runs, measures, reference_measures):
         observe.append("These models trained for only {} instead of the exercise's {}, so the numbers are far from "
                        "converged.".format(plural(epochs[-1], "epoch") if len(epochs) == 1
                                            else join_words(str(e) for e in epochs) + " epochs", EXERCISE_VAE_EPOCHS))
+    return observe
 
+
+def _explanations(runs, known):
+    """Why the weights give what they give, as paragraphs: the objective, then W = 0, the largest W and W = 1;
+    ``known``: weight -> (sharpness, variety) of the measured reconstruction figures."""
+    best = min(runs, key=lambda r: r.reconstruction)
+    best_bound = min(runs, key=lambda r: r.reconstruction + r.kl)
     zero = next((r for r in runs if r.weight == 0.0), None)
     high = max(runs, key=lambda r: r.weight)
     explain = ["Each model minimises reconstruction + W · KL. The KL term measures, per image, how far the encoder's "
@@ -109,7 +123,14 @@ def vae_answers(runs, measures, reference_measures):
                            ", and indeed the lowest sum of the two" if best_bound is one
                            else " (the lowest sum was nevertheless reached by {} in this run)".format(
                                weight_name(best_bound.weight))))
+    return explain
 
+
+def _role_of_the_kl(runs):
+    """The role of the KL term, as paragraphs: what it does, what this run measured, the prior samples."""
+    by_weight = sorted(runs, key=lambda r: r.weight)
+    zero = next((r for r in runs if r.weight == 0.0), None)
+    high = max(runs, key=lambda r: r.weight)
     role = ["The KL divergence regularises the encoder: it penalises codes that move away from the prior N(0, I) "
             "and variances that shrink towards zero. This makes the latent space continuous and filled without "
             "holes, so that z ~ N(0, I) decodes to plausible digits and neighbouring codes decode to similar "
@@ -121,7 +142,7 @@ def vae_answers(runs, measures, reference_measures):
                         high.weight, fmt(zero.kl, 2), fmt(high.kl, 2), fmt(zero.reconstruction),
                         fmt(high.reconstruction)))
     role += prior_answers(by_weight)
-    return observe, explain, role
+    return role
 
 
 def prior_answers(runs):
