@@ -27,7 +27,7 @@ from lib.utils.checkpoints import load_optimizer_state
 from lib.utils.devices import has_fast_bfloat16, keep_freed_memory, pick_device, seed_everything
 from lib.utils.errors import Interrupted, UserError
 
-NUM_FIXED_NOISE = 1024  # fixed latent vectors saved with a run; the grids draw the first SAMPLE_GRID of them
+NUM_FIXED_NOISE = 1024  # fixed latent vectors saved with a run; grids draw the first gan_run_folder.SAMPLE_GRID
 HISTORY_KEYS = ("iteration", "epoch", "loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2")
 IMAGE_SIZE = 32  # the networks are built for 32x32 images
 

@@ -3,7 +3,8 @@
 The hot loop keeps its loss sums as tensors and reads them once per epoch (and every 50 steps for the progress
 bar unless --quiet), so the host does not wait on the device after every step. A checkpoint is written
 atomically after every epoch; Ctrl-C (or SIGTERM) finishes the current step, writes a checkpoint that resumes
-mid-epoch, and raises :class:`TrainingInterrupted`.
+mid-epoch, and raises :class:`TrainingInterrupted`. What this shares with the GAN's trainer (stop requests, the
+random states in a checkpoint, the NaN guard, the newest checkpoint named in messages) is :mod:`lib.training_run`.
 """
 import dataclasses
 import glob
