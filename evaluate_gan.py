@@ -34,8 +34,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     from lib.evaluate_gan import evaluate_generators, format_table
     from lib.flowers import default_flowers_dir
-    from lib.gan_sampling import SAMPLING_MODES
-    from lib.train_gan import find_newest_generator
+    from lib.gan_sampling import SAMPLING_MODES, find_newest_generator
     from lib.utils.devices import pick_device
     from lib.utils.files import prepare_output_file, save_text
 

@@ -54,9 +54,8 @@ def main(argv=None):
     if args.interpolate is not None and not 2 <= args.interpolate <= MAX_IMAGES:
         parser.error("argument --interpolate: a walk needs from 2 to {} steps".format(MAX_IMAGES))
     configure_matplotlib(args.show)
-    from lib.train_gan import find_newest_generator, interpolate_latents, latent_vectors, load_generator, \
+    from lib.gan_sampling import draw, find_newest_generator, interpolate_latents, latent_vectors, load_generator, \
         run_settings
-    from lib.gan_sampling import draw
     from lib.utils.devices import pick_device
     from lib.utils.files import IMAGE_FORMATS, save_image_grid, show_images
     import torch

@@ -44,6 +44,7 @@ def plot(argv):
         PRIOR_SAMPLES_NAME, plot_codes_and_prior, plot_latent_space
     from lib.model_vae import VAE
     from lib.train_vae import CHECKPOINT_NAME, MODEL_NAME, setup_mnist_dataloader
+    from lib.training_run import resume_command
     from lib.utils.checkpoints import load_checkpoint, load_state_dict_checked
     from lib.utils.devices import pick_device
     from lib.utils.files import prepare_output_dir
@@ -55,8 +56,7 @@ def plot(argv):
     model_path = os.path.join(model_dir, MODEL_NAME)
     if not os.path.isfile(model_path) and os.path.isfile(os.path.join(model_dir, CHECKPOINT_NAME)):
         raise UserError("the training run in {} has not finished (there is a checkpoint.pth but no model.pth); "
-                        "finish it first with `python run_vae_training.py --resume {}`".format(
-                            model_dir, shell_quote(model_dir)))
+                        "finish it first with `{}`".format(model_dir, resume_command("run_vae_training.py", model_dir)))
     if args.latent_size != 2:
         raise UserError("the latent-space plot needs a 2-dimensional latent space, so --latent_size must be 2 "
                         "(train such a model with run_vae_training.py --latent_size 2, the default)")

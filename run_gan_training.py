@@ -13,7 +13,7 @@ import time
 from lib.gan_settings import TRAINING_DEFAULTS
 from lib.utils.arguments import add_common_arguments, below_one, non_negative_int, nonempty_path, open_unit_interval, \
     positive_float, positive_int, seed
-from lib.utils.errors import plural, run_main, shell_quote
+from lib.utils.errors import plural, run_main
 from lib.utils.files import configure_matplotlib, prepare_output_dir
 
 
@@ -93,7 +93,9 @@ def parse_training_args(argv=None):
 def main(argv=None):
     args = parse_training_args(argv)
     configure_matplotlib(args.show)
-    from lib.train_gan import check_settings, load_run_checkpoint, run_name, train_gan
+    from lib.gan_run_folder import load_run_checkpoint, run_name
+    from lib.train_gan import check_settings, train_gan
+    from lib.training_run import resume_command
     from lib.utils.devices import pick_device
     from lib.utils.errors import UserError
 
@@ -142,9 +144,8 @@ def main(argv=None):
         if checkpoint is None and os.path.isdir(run_dir) and not os.listdir(run_dir):
             os.rmdir(run_dir)  # a run that failed before writing anything leaves no empty folder
     if result["status"] == "interrupted":
-        print("interrupted after epoch {} ({} updates); checkpoint written. Resume with:\n  python "
-              "run_gan_training.py --resume {}".format(result["epoch"], result["iteration"], shell_quote(run_dir)),
-              flush=True)
+        print("interrupted after epoch {} ({} updates); checkpoint written. Resume with:\n  {}".format(
+            result["epoch"], result["iteration"], resume_command("run_gan_training.py", run_dir)), flush=True)
         sys.exit(128 + result["signal"])  # 130 after Ctrl-C, 143 after SIGTERM
     trained = result["epoch_seconds"]
     print("trained {} in {:.0f} s ({:.3f} s per epoch); the run has {}, {}; results in {}".format(

@@ -94,6 +94,7 @@ def main(argv=None):
     import torch
     from lib.model_vae import VAE
     from lib.train_vae import CHECKPOINT_NAME, TrainingInterrupted, run_files, setup_mnist_dataloader, train_vae
+    from lib.training_run import resume_command, stopped_at_once_message
     from lib.utils.checkpoints import load_state_dict_checked
     from lib.utils.devices import pick_device, seed_everything
     from lib.utils.files import prepare_output_dir
@@ -109,8 +110,8 @@ def main(argv=None):
                         "to replace it".format(
                             output_dir, ", ".join(os.path.basename(path) for path in old_files[:3]) +
                             (", ..." if len(old_files) > 3 else ""),
-                            "continue it with `python run_vae_training.py --resume {} --epochs N`, ".format(
-                                shell_quote(output_dir)) if resumable else ""))
+                            "continue it with `{} --epochs N`, ".format(
+                                resume_command("run_vae_training.py", output_dir)) if resumable else ""))
     try:
         seed_everything(settings["seed"])
         train_loader, test_loader = setup_mnist_dataloader(  # before any folder is made: the data may be missing
@@ -138,15 +139,13 @@ def main(argv=None):
                             kl_loss_weight=settings["kl_loss_weight"], device=device, output_dir=output_dir,
                             quiet=args.quiet, checkpoint=checkpoint, run_args=run_args)
     except TrainingInterrupted as stop:
-        print("{}; {} holds that state; resume with `python run_vae_training.py --resume {}`".format(
-            stop, stop.checkpoint_path, shell_quote(output_dir)), file=sys.stderr)
+        print("{}; {} holds that state; resume with `{}`".format(
+            stop, stop.checkpoint_path, resume_command("run_vae_training.py", output_dir)), file=sys.stderr)
         sys.exit(128 + stop.signal_number)  # 130 after Ctrl-C, 143 after SIGTERM
     except KeyboardInterrupt:  # Ctrl-C while loading, or a second one: stop now; atomic writes left no broken file
-        print("interrupted; {}".format(
-            "resume from the last checkpoint with `python run_vae_training.py --resume {}`".format(
-                shell_quote(output_dir))
-            if os.path.isfile(os.path.join(output_dir, CHECKPOINT_NAME)) else "no checkpoint was written yet"),
-            file=sys.stderr)
+        checkpoint_path = os.path.join(output_dir, CHECKPOINT_NAME)
+        print(stopped_at_once_message("run_vae_training.py", output_dir,
+                                      checkpoint_path if os.path.isfile(checkpoint_path) else None), file=sys.stderr)
         sys.exit(130)
     print("wrote {}: model.pth, checkpoint.pth, losses.json, loss_curve.png, training_samples.png, "
           "reconstruction_1..{}.png".format(output_dir, settings["epochs"]))

@@ -17,7 +17,8 @@ import numpy as np
 import torch
 
 from lib.flowers import FlowersInMemory, flowers_image_folder
-from lib.gan_sampling import SAMPLING_MODES, draw, with_standing_statistics
+from lib.gan_sampling import SAMPLING_MODES, draw, latent_vectors, load_generator, run_settings, \
+    with_standing_statistics
 from lib.sample_quality import accuracy, cached_classifier, format_mean_std, frechet_distance, \
     kernel_inception_distance, summarise, train_classifier
 from lib.utils.errors import UserError
@@ -107,7 +108,6 @@ def evaluate_generators(paths, data_dir, cache_dir="results_eval", seeds=3, mode
     Returns a dict: ``classifier`` (accuracy and whether the cache was reused), ``rows`` (one per generator and
     mode, plus the floor: label, path, mode, per-seed ``fd``, ``kid`` and ``kid_std`` lists) and the settings.
     """
-    from lib.train_gan import latent_vectors, load_generator, run_settings
     entries = generator_entries(paths)
     generators = []
     for label, path in entries:  # load all first: a bad file stops before minutes of work

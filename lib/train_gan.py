@@ -1,13 +1,13 @@
-"""Part 4: the DCGAN training step (the course's API) and the whole training loop with its outputs.
+"""Part 4: the DCGAN training step (the course's API) and the training loop that runs it over the flowers.
 
 One update is :func:`update_discriminator` followed by :func:`update_generator`, in the tutorial's order. The
-loop (:func:`train_gan`) runs them over the flowers set and writes a run folder (see :func:`train_gan`). It
-keeps host synchronisation out of the hot path: per-epoch sums stay tensors and are read once per epoch.
+loop (:func:`train_gan`) runs them over the flowers set and writes a run folder (:mod:`lib.gan_run_folder`), with
+the checkpoint, stop and NaN machinery both trainers share (:mod:`lib.training_run`). It keeps host
+synchronisation out of the hot path: per-epoch sums stay tensors and are read once per epoch.
 """
 import contextlib
 import dataclasses
 import functools
-import json
 import math
 import os
 import time
@@ -16,21 +16,19 @@ import typing
 import torch
 from torch import nn
 
-from lib.animation import write_progress_gif
 from lib.ema import EMA_DECAY, ModelEMA
-from lib.flowers import FlowersInMemory, flowers_image_folder, per_image_loader, per_image_transform
+from lib.flowers import FlowersInMemory, flowers_image_folder, per_image_loader
+from lib.gan_run_folder import is_sample_iteration, save_samples, save_state, write_epoch_outputs, \
+    write_final_outputs, write_run_start
 from lib.model_gan import Discriminator, Generator, weights_init
-from lib.training_run import StopRequest
-from lib.utils.checkpoints import load_checkpoint, load_optimizer_state, load_state_dict_checked
+from lib.training_run import LastCheckpoint, NonFiniteLoss, StopRequest, check_finite, restore_random_state, \
+    stopped_at_once_message
+from lib.utils.checkpoints import load_optimizer_state
 from lib.utils.devices import has_fast_bfloat16, keep_freed_memory, pick_device, seed_everything
-from lib.utils.errors import Interrupted, UserError, require_folder, shell_quote
-from lib.utils.files import save_figure, save_image_grid, save_text, save_torch
+from lib.utils.errors import Interrupted, UserError
 
-NUM_FIXED_NOISE = 1024  # fixed latent vectors saved with a run; the first SAMPLE_GRID are drawn in the grids
-SAMPLE_GRID = 64
+NUM_FIXED_NOISE = 1024  # fixed latent vectors saved with a run; grids draw the first gan_run_folder.SAMPLE_GRID
 HISTORY_KEYS = ("iteration", "epoch", "loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2")
-CHECKPOINT_KEYS = ("generator", "discriminator", "optimizer_g", "optimizer_d", "iteration", "epoch",
-                   "fixed_noise", "history", "rng", "args")
 IMAGE_SIZE = 32  # the networks are built for 32x32 images
 
 
@@ -159,56 +157,6 @@ def build_optimizers(generator, discriminator, lr=2e-4, beta1=0.5, beta2=0.999, 
     return torch.optim.Adam(generator.parameters(), **kwargs), torch.optim.Adam(discriminator.parameters(), **kwargs)
 
 
-def sample_images(generator, noise):
-    """``generator(noise)`` ``(n, C, 32, 32)`` with the batch statistics of ``noise``, as during training.
-
-    The batch-norm running statistics are put back afterwards, so drawing samples never changes the model.
-    """
-    saved = [buffer.clone() for buffer in generator.buffers()]
-    with torch.no_grad():
-        images = generator(noise).float()
-    with torch.no_grad():
-        for buffer, value in zip(generator.buffers(), saved):
-            buffer.copy_(value)
-    return images
-
-
-def is_sample_iteration(iteration):
-    """Grids every 10 iterations up to 100 (the fast early changes), then every 100."""
-    return iteration % (10 if iteration <= 100 else 100) == 0
-
-
-def plot_history(history, path):
-    """Both losses, and D's mean outputs, over the epochs; written atomically to ``path``."""
-    import matplotlib.pyplot as plt
-    fig, (ax_loss, ax_d) = plt.subplots(1, 2, figsize=(11, 4))
-    style = {"marker": "o"} if len(history["epoch"]) <= 20 else {}  # a line of one epoch alone would not show
-    ax_loss.plot(history["epoch"], history["loss_d"], label="discriminator", **style)
-    ax_loss.plot(history["epoch"], history["loss_g"], label="generator", **style)
-    ax_loss.set(xlabel="epoch", ylabel="BCE loss (epoch mean)", title="losses")
-    ax_d.plot(history["epoch"], history["d_x"], label="D(x)", **style)
-    ax_d.plot(history["epoch"], history["d_g_z1"], label="D(G(z)) before D's update", **style)
-    ax_d.plot(history["epoch"], history["d_g_z2"], label="D(G(z)) after D's update", **style)
-    ax_d.set(xlabel="epoch", ylabel="mean output of D", title="discriminator outputs", ylim=(0, 1))
-    for ax in (ax_loss, ax_d):
-        ax.legend()
-        ax.grid(alpha=0.3)
-    fig.tight_layout()
-    save_figure(fig, path, dpi=100)
-    plt.close(fig)
-
-
-def run_name(args):
-    """``run_<hyperparameters>_<timestamp>``, unique in ``args.output_dir``."""
-    name = "run_ep{}_bs{}_lr{:g}_nz{}_ngf{}_ndf{}_seed{}{}{}_{}".format(
-        args.epochs, args.batch_size, args.lr, args.nz, args.ngf, args.ndf, args.seed,
-        "_bf16" if args.bf16 else "", "_perimage" if args.per_image_loader else "", time.strftime("%Y%m%d-%H%M%S"))
-    candidate, k = name, 2
-    while os.path.exists(os.path.join(args.output_dir, candidate)):
-        candidate, k = "{}-{}".format(name, k), k + 1
-    return candidate
-
-
 def check_settings(args, device):
     """Refuse, with a :class:`UserError`, settings these networks or this ``device`` cannot train with, and a
     flowers folder without images."""
@@ -255,26 +203,6 @@ def compile_models(generator, discriminator, batch_size, nz, autocast=None):
     return run_g, run_d
 
 
-def restore_data_state(data_generator, state, fallback_seed, log=print):
-    """Put the data order's random state of a checkpoint into the CPU generator ``data_generator``.
-
-    Checkpoints of older versions of this project drew the data order on the training device, so a GPU run
-    stored a CUDA generator's state, which a CPU generator cannot take: such a run continues with the data order
-    seeded by ``fallback_seed`` (the same run otherwise), and ``log`` says so.
-    """
-    expected = data_generator.get_state().numel()
-    if state.numel() == expected:
-        data_generator.set_state(state)
-        return
-    data_generator.manual_seed(fallback_seed)
-    log("note: the checkpoint holds the data order of a GPU, written by an older version of this project; the "
-        "run continues with a data order seeded anew (seed {})".format(fallback_seed))
-
-
-class NonFiniteLoss(Exception):
-    """A loss (or D's output) became NaN or infinite."""
-
-
 # ----------------------------------------------------------------------------------------------------------------
 # The loop: train_gan reads as its table of contents; the steps below it follow in the order they run.
 
@@ -297,11 +225,11 @@ class GanRun:
     epoch_batches: typing.Callable  # () -> iterable of real batches (B, 3, 32, 32) for one epoch
     data: typing.Optional[FlowersInMemory]  # None with --per_image_loader
     iterations_per_epoch: int
+    last_checkpoint: LastCheckpoint  # the newest checkpoint.pth (none when run_dir is None), named when a run fails
     ema: typing.Optional[ModelEMA] = None
     history: dict = dataclasses.field(default_factory=lambda: {key: [] for key in HISTORY_KEYS})
     iteration: int = 0
     start_epoch: int = 0
-    last_saved_epoch: int = 0  # the epoch of the newest checkpoint.pth, named when a run fails
     labels: dict = dataclasses.field(default_factory=dict)  # all-ones label (B,) per batch size B, made once
 
 
@@ -312,7 +240,8 @@ def train_gan(args, run_dir=None, checkpoint=None, log=print):
     ``training_images.png``, ``fixed_noise.pt``, ``samples/iter_{iteration:06d}.png``, ``samples_final.png``,
     ``losses.png``, ``history.json``, ``generator.pth``, ``discriminator.pth``, ``generator_ema.pth`` and
     ``checkpoint.pth`` (written at the start, every ``args.checkpoint_every`` epochs, after a Ctrl-C and at the
-    end), and ``progress.gif`` and ``samples_final_ema.png`` (:mod:`lib.ema`, :mod:`lib.animation`).
+    end), and ``progress.gif`` and ``samples_final_ema.png`` (:mod:`lib.ema`, :mod:`lib.animation`), all written by
+    :mod:`lib.gan_run_folder`.
     ``checkpoint`` is a loaded ``checkpoint.pth`` to continue from.
 
     Returns a dict: ``status`` ("finished" or "interrupted"), ``history``, ``epoch_seconds`` (wall time of each
@@ -346,16 +275,17 @@ def train_gan(args, run_dir=None, checkpoint=None, log=print):
                     break
                 write_epoch_outputs(run, epoch + 1)
     except NonFiniteLoss:
+        last = run.last_checkpoint
         raise UserError("the losses became NaN or infinite in epoch {} (iteration {}), so training stopped; "
                         "{}start again with a smaller --lr or another --seed".format(
                             len(run.history["epoch"]) + 1, run.iteration + 1,
-                            "the last good checkpoint {} (epoch {}) is kept; ".format(
-                                os.path.join(run_dir, "checkpoint.pth"), run.last_saved_epoch) if run_dir else ""))
+                            "the last good checkpoint {} (epoch {}) is kept; ".format(last.path, last.epochs)
+                            if last.written else "")) from None
     except KeyboardInterrupt:  # a second signal
-        raise Interrupted("interrupted at once in epoch {}; {}".format(
-            len(run.history["epoch"]) + 1, "the last checkpoint {} (epoch {}) is kept: resume it with python "
-            "run_gan_training.py --resume {}".format(os.path.join(run_dir, "checkpoint.pth"), run.last_saved_epoch,
-                                                     shell_quote(run_dir)) if run_dir else "nothing was saved"))
+        last = run.last_checkpoint
+        raise Interrupted(stopped_at_once_message(
+            "run_gan_training.py", run_dir, last.path if last.written else None, "epoch {}".format(last.epochs),
+            len(run.history["epoch"]) + 1)) from None
     finally:
         bar.close()
 
@@ -402,7 +332,8 @@ def set_up_run(args, run_dir, checkpoint, log=print):
 
     run = GanRun(args, run_dir, device, generator, discriminator, run_g, run_d, optimizer_g, optimizer_d,
                  fixed_noise, autocast, torch.channels_last if channels_last else torch.contiguous_format,
-                 data_generator, epoch_batches, data, math.ceil(num_images / args.batch_size))
+                 data_generator, epoch_batches, data, math.ceil(num_images / args.batch_size),
+                 LastCheckpoint(os.path.join(run_dir, "checkpoint.pth") if run_dir is not None else None, 0))
     if checkpoint is not None:
         resume_run(run, checkpoint, log)
     run.ema = ModelEMA(generator, getattr(args, "ema_decay", EMA_DECAY))  # not part of training: it only watches G
@@ -421,11 +352,9 @@ def resume_run(run, checkpoint, log=print):
     run.fixed_noise = checkpoint["fixed_noise"].to(run.device)
     run.history = {key: list(checkpoint["history"][key]) for key in HISTORY_KEYS}
     run.iteration, run.start_epoch = checkpoint["iteration"], checkpoint["epoch"]
-    run.last_saved_epoch = run.start_epoch
-    torch.set_rng_state(checkpoint["rng"]["torch"])
-    if run.device.type == "cuda" and checkpoint["rng"].get("cuda") is not None:
-        torch.cuda.set_rng_state(checkpoint["rng"]["cuda"], run.device)
-    restore_data_state(run.data_generator, checkpoint["rng"]["data"], run.args.seed + run.start_epoch, log)
+    run.last_checkpoint.mark(run.start_epoch)
+    # a data order drawn on a GPU by older versions cannot be resumed on the CPU generator: seed it by the epoch
+    restore_random_state(checkpoint["rng"], run.device, run.data_generator, run.args.seed + run.start_epoch, log)
 
 
 def train_one_epoch(run):
@@ -454,155 +383,5 @@ def train_one_epoch(run):
         if is_sample_iteration(run.iteration):
             save_samples(run, os.path.join("samples", "iter_{:06d}.png".format(run.iteration)))
     means = (sums / batches).tolist()  # the one host synchronisation per epoch
-    if not all(math.isfinite(value) for value in means):
-        raise NonFiniteLoss()
+    check_finite(means)
     return means, batches
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# What a run writes (nothing when its run_dir is None)
-
-def write_run_start(run):
-    """A new run's folder: fixed_noise.pt, training_images.png, the samples of iteration 0, checkpoint of epoch 0."""
-    os.makedirs(os.path.join(run.run_dir, "samples"), exist_ok=True)
-    save_torch(run.fixed_noise.cpu(), os.path.join(run.run_dir, "fixed_noise.pt"))
-    save_image_grid(_training_examples(run.args, run.data), os.path.join(run.run_dir, "training_images.png"),
-                    nrow=8, padding=2, value_range=(-1, 1))
-    save_samples(run, os.path.join("samples", "iter_{:06d}.png".format(0)))
-    save_state(run, 0)
-
-
-def write_epoch_outputs(run, done):
-    """After ``done`` of the run's epochs, short of the last: the checkpoint and the loss plot when they are due."""
-    if run.run_dir is None or done >= run.args.epochs:
-        return
-    if done % run.args.checkpoint_every == 0:
-        save_state(run, done)
-        run.last_saved_epoch = done
-    if done % run.args.plot_every == 0:
-        plot_history(run.history, os.path.join(run.run_dir, "losses.png"))
-
-
-def write_final_outputs(run, finished):
-    """progress.gif, rebuilt from every grid so far (after a resume too); for a ``finished`` run also the final
-    samples of G and of its EMA, losses.png and the last checkpoint."""
-    if run.run_dir is None:
-        return
-    write_progress_gif(run.run_dir)
-    if finished:
-        save_samples(run, "samples_final.png")
-        save_samples(run, "samples_final_ema.png", run.ema.model)
-        plot_history(run.history, os.path.join(run.run_dir, "losses.png"))
-        save_state(run, len(run.history["epoch"]))
-
-
-def save_state(run, epoch):
-    """checkpoint.pth (resumable), generator.pth, generator_ema.pth, discriminator.pth and history.json."""
-    if run.run_dir is None:
-        return
-    rng = {"torch": torch.get_rng_state(), "data": run.data_generator.get_state(),
-           "cuda": torch.cuda.get_rng_state(run.device) if run.device.type == "cuda" else None}
-    save_torch({"generator": run.generator.state_dict(), "discriminator": run.discriminator.state_dict(),
-                "optimizer_g": run.optimizer_g.state_dict(), "optimizer_d": run.optimizer_d.state_dict(),
-                "iteration": run.iteration, "epoch": epoch, "fixed_noise": run.fixed_noise.cpu(),
-                "history": run.history, "rng": rng, "args": vars(run.args), "ema": run.ema.state_dict()},
-               os.path.join(run.run_dir, "checkpoint.pth"))
-    save_torch(run.generator.state_dict(), os.path.join(run.run_dir, "generator.pth"))
-    save_torch(run.ema.model.state_dict(), os.path.join(run.run_dir, "generator_ema.pth"))
-    save_torch(run.discriminator.state_dict(), os.path.join(run.run_dir, "discriminator.pth"))
-    save_text(json.dumps(run.history, indent=1), os.path.join(run.run_dir, "history.json"))
-
-
-def save_samples(run, name, model=None):
-    """The grid of G's (or ``model``'s) images of the first SAMPLE_GRID fixed latent vectors, as ``name``."""
-    if run.run_dir is None:
-        return
-    model = run.generator if model is None else model
-    training = model.training
-    model.train()  # batch statistics of the fixed noise, the EMA copy too (it is kept in eval mode)
-    save_image_grid(sample_images(model, run.fixed_noise[:SAMPLE_GRID]), os.path.join(run.run_dir, name),
-                    nrow=8, padding=2, value_range=(-1, 1))
-    model.train(training)
-
-
-def _training_examples(args, data=None):
-    """64 augmented training images ``(64, 3, 32, 32)``, drawn without touching the training random streams."""
-    if data is not None:
-        generator = torch.Generator()
-        generator.manual_seed(args.seed + 1)
-        index = torch.randperm(len(data), generator=generator)[:SAMPLE_GRID]
-        return data.augment(index, generator).cpu()
-    with torch.random.fork_rng(devices=[]):  # the PIL transforms draw from the global CPU generator
-        torch.manual_seed(args.seed + 1)
-        dataset = flowers_image_folder(args.data_dir, transform=per_image_transform(IMAGE_SIZE), warn=False)
-        index = torch.randperm(len(dataset))[:SAMPLE_GRID].tolist()
-        return torch.stack([dataset[i][0] for i in index])
-
-
-def load_run_checkpoint(run_dir):
-    """The ``checkpoint.pth`` of a run folder, checked to be one written by :func:`train_gan`."""
-    path = os.path.join(run_dir, "checkpoint.pth")
-    require_folder(run_dir, "run folder",
-                   "pass a folder results_gan/run_... written by run_gan_training.py to --resume")
-    checkpoint = load_checkpoint(path, "pass a run folder of run_gan_training.py that holds one to --resume")
-    if not isinstance(checkpoint, dict) or any(key not in checkpoint for key in CHECKPOINT_KEYS):
-        raise UserError("{} is not a resumable checkpoint of run_gan_training.py; pass a run folder it "
-                        "wrote to --resume".format(path))
-    return checkpoint
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Sampling from a trained generator
-
-def find_newest_generator(output_dir="results_gan"):
-    """The most recently written ``run_*/generator.pth`` under ``output_dir``; UserError when there is none."""
-    candidates = []
-    if os.path.isdir(output_dir):
-        for name in os.listdir(output_dir):
-            path = os.path.join(output_dir, name, "generator.pth")
-            if name.startswith("run_") and os.path.isfile(path):
-                candidates.append((os.path.getmtime(path), path))
-    if not candidates:
-        raise UserError("no trained generator found under {}/; train one first with python run_gan_training.py, "
-                        "or pass a generator file with --checkpoint".format(output_dir.rstrip("/\\")))
-    return max(candidates)[1]
-
-
-def load_generator(path, ngf=32, nz=64, device="cpu"):
-    """A Generator in eval mode from a plain state dict (generator.pth, the course's file) or a checkpoint.pth.
-
-    Eval mode uses the batch-norm running statistics, so an image depends on its own z only, and the temperature
-    matters: with batch statistics the first batch norm would divide out any common scale of z.
-    """
-    state = load_checkpoint(path, "pass a generator.pth or checkpoint.pth written by run_gan_training.py, or "
-                                  "the course's gan_model_g_2500_epochs.pth, to --checkpoint")
-    if isinstance(state, dict) and "generator" in state and isinstance(state["generator"], dict):
-        state = state["generator"]  # a resumable checkpoint.pth
-    generator = Generator(ngf, 3, nz)
-    load_state_dict_checked(generator, state, path)
-    return generator.to(device).eval()
-
-
-def run_settings(path):
-    """``args`` stored in the run folder of ``path`` (its checkpoint.pth), or {} when there is none."""
-    checkpoint_path = os.path.join(os.path.dirname(os.path.abspath(path)), "checkpoint.pth")
-    if not os.path.isfile(checkpoint_path):
-        return {}
-    try:
-        checkpoint = load_checkpoint(checkpoint_path, "")
-    except UserError:
-        return {}
-    return checkpoint.get("args", {}) if isinstance(checkpoint, dict) else {}
-
-
-def latent_vectors(num, nz=64, temperature=1.0, seed=0, device="cpu"):
-    """``num`` latent vectors ``(num, nz, 1, 1)`` from N(0, temperature): variance T, standard deviation sqrt(T)."""
-    generator = torch.Generator()
-    generator.manual_seed(seed)
-    return (torch.randn(num, nz, 1, 1, generator=generator) * math.sqrt(temperature)).to(device)
-
-
-def interpolate_latents(start, end, steps):
-    """``steps`` vectors walking linearly from ``start`` to ``end`` (both ``(nz, 1, 1)``) -> ``(steps, nz, 1, 1)``."""
-    weights = torch.linspace(0, 1, steps, device=start.device).view(-1, 1, 1, 1)
-    return (1 - weights) * start + weights * end

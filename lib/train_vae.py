@@ -3,14 +3,15 @@
 The hot loop keeps its loss sums as tensors and reads them once per epoch (and every 50 steps for the progress
 bar unless --quiet), so the host does not wait on the device after every step. A checkpoint is written
 atomically after every epoch; Ctrl-C (or SIGTERM) finishes the current step, writes a checkpoint that resumes
-mid-epoch, and raises :class:`TrainingInterrupted`.
+mid-epoch, and raises :class:`TrainingInterrupted`. What this shares with the GAN's trainer (stop requests, the
+random states in a checkpoint, the NaN guard, the newest checkpoint named in messages) is :mod:`lib.training_run`.
 """
+import dataclasses
 import glob
 import inspect
-import json
-import math
 import os
 import signal
+import typing
 
 import torch
 from tqdm import tqdm
@@ -19,11 +20,12 @@ from lib.evaluate_vae import PRIOR_QUALITY_NAME
 from lib.explore_latent_space import LATENT_CODES_NAME, LATENT_SPACE_NAME, LATENT_STATS_NAME, PRIOR_SAMPLES_NAME
 from lib.loss_vae import VAELoss
 from lib.mnist import mnist_loaders
-from lib.training_run import StopRequest
+from lib.training_run import LastCheckpoint, NonFiniteLoss, StopRequest, check_finite, random_state, \
+    restore_random_state, save_history
 from lib.utils.checkpoints import load_optimizer_state
 from lib.utils.devices import keep_freed_memory
 from lib.utils.errors import UserError
-from lib.utils.files import prepare_output_dir, save_figure, save_image_grid, save_text, save_torch
+from lib.utils.files import prepare_output_dir, save_figure, save_image_grid, save_torch
 
 CHECKPOINT_NAME = "checkpoint.pth"
 MODEL_NAME = "model.pth"
@@ -78,21 +80,6 @@ def make_adam(parameters, lr):
     return torch.optim.Adam(parameters, lr=lr)
 
 
-def _rng_state(generator, device):
-    state = {"torch": torch.get_rng_state(), "generator": generator.get_state() if generator is not None else None}
-    if device.type == "cuda":
-        state["cuda"] = torch.cuda.get_rng_state(device)
-    return state
-
-
-def _set_rng_state(state, generator, device):
-    torch.set_rng_state(state["torch"])
-    if generator is not None and state.get("generator") is not None:
-        generator.set_state(state["generator"])
-    if device.type == "cuda" and state.get("cuda") is not None:
-        torch.cuda.set_rng_state(state["cuda"], device)
-
-
 @torch.no_grad()
 def evaluate(model, loader, criterion, device):
     """Reconstruction and unweighted KL term per image over ``loader`` (a tensor ``(2,)``, not yet synchronised),
@@ -143,6 +130,29 @@ def plot_losses(history, path=None):
     plt.close(fig)
 
 
+@dataclasses.dataclass
+class _VaeRun:
+    """What one call of :func:`train_vae` works with, built by :func:`_set_up_run`, advanced by the epochs."""
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    criterion: VAELoss
+    generator: typing.Optional[torch.Generator]  # the train loader's shuffle order, saved in checkpoints
+    device: torch.device
+    output_dir: str
+    num_epochs: int
+    lr: float
+    kl_loss_weight: float
+    n_train: int  # training images per epoch
+    steps_per_epoch: int
+    run_args: dict
+    history: dict  # per-image losses per epoch, as in losses.json
+    last: LastCheckpoint
+    checkpoint: typing.Optional[dict] = None  # the checkpoint resumed from, until its epoch is under way again
+    done_epochs: int = 0
+    start_step: int = 0  # batches of epoch done_epochs + 1 the checkpoint already trained
+    partial_loss: float = 0.0  # their loss sum
+
+
 def train_vae(model, train_loader, test_loader, num_epochs=15, lr=1e-3, kl_loss_weight=1., save_images=True,
               device="cpu", output_dir="results", quiet=False, checkpoint=None, run_args=None, callback=None):
     """Train ``model`` with Adam on the VAE loss; write images, checkpoints, ``model.pth`` and losses per epoch.
@@ -166,109 +176,150 @@ def train_vae(model, train_loader, test_loader, num_epochs=15, lr=1e-3, kl_loss_
     device = torch.device(device)
     keep_freed_memory()
     prepare_output_dir(output_dir)
-    paths = {name: os.path.join(output_dir, name) for name in (CHECKPOINT_NAME, MODEL_NAME, LOSSES_NAME)}
-    model.to(device)
-    optimizer = make_adam(model.parameters(), lr)
-    criterion = VAELoss(kl_loss_weight)
-    generator = getattr(train_loader, "generator", None)
-    n_train, steps_per_epoch = len(train_loader.dataset), len(train_loader)
-    history = {"kl_loss_weight": kl_loss_weight, "epochs": [], "train_loss": [], "test_loss": [],
-               "test_reconstruction": [], "test_kl": []}
-    done_epochs, start_step, partial_loss = 0, 0, 0.0
-    if checkpoint is not None:
-        model.load_state_dict(checkpoint["model"])
-        load_optimizer_state(optimizer, checkpoint["optimizer"])
-        history = checkpoint["history"]
-        done_epochs, start_step, partial_loss = checkpoint["epoch"], checkpoint["step"], checkpoint["partial_loss"]
-        if (checkpoint.get("n_train"), checkpoint.get("steps_per_epoch")) != (n_train, steps_per_epoch):
-            raise UserError("the checkpoint was written while training on {} images in {} batches per epoch, but the "
-                            "data now gives {} images in {} batches; resume with the same data and batch size".format(
-                                checkpoint.get("n_train"), checkpoint.get("steps_per_epoch"), n_train,
-                                steps_per_epoch))
-
-    saved = {"state": "epoch {}, batch {}".format(done_epochs + 1, start_step) if start_step else
-             "end of epoch {}".format(done_epochs) if done_epochs else None}
-
-    def write_checkpoint(epoch_start_rng, epochs, step, loss_sum):
-        save_torch({"format": CHECKPOINT_FORMAT, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                    "epoch": epochs, "step": step, "partial_loss": loss_sum, "num_epochs": num_epochs,
-                    "n_train": n_train, "steps_per_epoch": steps_per_epoch,
-                    "kl_loss_weight": kl_loss_weight, "lr": lr, "history": history, "args": run_args or {},
-                    "rng": {"epoch_start": epoch_start_rng, "now": _rng_state(generator, device)}},
-                   paths[CHECKPOINT_NAME])
-        saved["state"] = "epoch {}, batch {}".format(epochs + 1, step) if step else "end of epoch {}".format(epochs)
-
-    def nan_error(epoch):
-        kept = ("{} still holds the last good state ({})".format(paths[CHECKPOINT_NAME], saved["state"])
-                if saved["state"] else "no checkpoint was written")
-        return UserError("the loss became NaN or infinite in epoch {}; training stopped and {}; try a smaller --lr"
-                         .format(epoch, kept))
-
+    run = _set_up_run(model, train_loader, num_epochs, lr, kl_loss_weight, device, output_dir, checkpoint, run_args)
     model.train()
     with StopRequest() as stop:
-        for epoch in range(done_epochs + 1, num_epochs + 1):
-            if checkpoint is not None:  # resume: replay the shuffle of the interrupted epoch, skip what was done
-                _set_rng_state(checkpoint["rng"]["epoch_start"], generator, device)
-            epoch_start_rng = _rng_state(generator, device)
-            batches = iter(train_loader)
-            loss_sum = torch.zeros((), device=device)
-            step = 0
-            if checkpoint is not None:
-                for step in range(1, start_step + 1):
-                    next(batches)
-                _set_rng_state(checkpoint["rng"]["now"], generator, device)
-                loss_sum += partial_loss
-                checkpoint = None
-            progress = tqdm(total=steps_per_epoch, initial=step, desc="epoch {}/{}".format(epoch, num_epochs),
-                            disable=quiet, leave=False, dynamic_ncols=True)
-            for x, _ in batches:
-                x = x.to(device, non_blocking=True)
-                if save_images and epoch == 1 and step == 0:
-                    save_image_grid(x[:N_TRAINING_SAMPLES], os.path.join(output_dir, "training_samples.png"),
-                                    nrow=N_TRAINING_SAMPLES)
-                reconstruction, mu, logvar = model(x)
-                loss = criterion(reconstruction, x, mu, logvar)  # a NaN stays in the sum, checked per epoch
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                loss_sum += loss.detach()  # stays on the device: no synchronisation per step
-                step += 1
-                if not quiet:
-                    progress.update()
-                    if step % 50 == 0:
-                        progress.set_postfix(loss="{:.1f}".format(loss_sum.item() / (step * x.shape[0])))
-                if callback is not None:
-                    callback(model, epoch, step)
-                if stop.requested and step < steps_per_epoch:
-                    progress.close()
-                    if not math.isfinite(loss_sum.item()):
-                        raise nan_error(epoch)
-                    write_checkpoint(epoch_start_rng, epoch - 1, step, loss_sum.item())
-                    raise TrainingInterrupted(paths[CHECKPOINT_NAME], epoch, step, steps_per_epoch, stop.requested)
-            progress.close()
-
-            test_terms, shown = evaluate(model, test_loader, criterion, device)
-            train_loss, test_reconstruction, test_kl = (torch.cat([(loss_sum / n_train).view(1), test_terms])
-                                                        .tolist())  # the one synchronisation per epoch
-            test_loss = test_reconstruction + kl_loss_weight * test_kl if kl_loss_weight else test_reconstruction
-            if not all(math.isfinite(v) for v in (train_loss, test_reconstruction, test_kl)):
-                raise nan_error(epoch)
-            for key, value in zip(("epochs", "train_loss", "test_loss", "test_reconstruction", "test_kl"),
-                                  (epoch, train_loss, test_loss, test_reconstruction, test_kl)):
-                history[key].append(value)
-            print("epoch {:{w}d}/{}: train loss {:.2f}, test loss {:.2f} = reconstruction {:.2f} + {:g} x KL {:.2f} "
-                  "(per image)".format(epoch, num_epochs, train_loss, test_loss, test_reconstruction,
-                                       kl_loss_weight, test_kl, w=len(str(num_epochs))), flush=True)
-            if save_images:
-                save_image_grid(torch.cat(shown), os.path.join(output_dir, "reconstruction_{}.png".format(epoch)),
-                                nrow=N_RECONSTRUCTED)
-            write_checkpoint(_rng_state(generator, device), epoch, 0, 0.0)
-            save_text(json.dumps(history, indent=1), paths[LOSSES_NAME])
+        for epoch in range(run.done_epochs + 1, num_epochs + 1):
+            try:
+                loss_sum = _train_one_epoch(run, train_loader, epoch, stop, save_images, quiet, callback)
+                _end_epoch(run, test_loader, epoch, loss_sum, save_images)
+            except NonFiniteLoss:
+                raise _nan_error(run, epoch) from None
             if stop.requested and epoch < num_epochs:
-                raise TrainingInterrupted(paths[CHECKPOINT_NAME], epoch + 1, 0, steps_per_epoch, stop.requested)
+                raise TrainingInterrupted(run.last.path, epoch + 1, 0, run.steps_per_epoch, stop.requested)
 
-    save_torch(model.state_dict(), paths[MODEL_NAME])
-    save_text(json.dumps(history, indent=1), paths[LOSSES_NAME])
-    if save_images and history["epochs"]:
-        plot_losses(history, os.path.join(output_dir, "loss_curve.png"))
-    return history
+    save_torch(model.state_dict(), os.path.join(output_dir, MODEL_NAME))
+    save_history(run.history, os.path.join(output_dir, LOSSES_NAME))
+    if save_images and run.history["epochs"]:
+        plot_losses(run.history, os.path.join(output_dir, "loss_curve.png"))
+    return run.history
+
+
+def _set_up_run(model, train_loader, num_epochs, lr, kl_loss_weight, device, output_dir, checkpoint, run_args):
+    """The model on ``device`` with a fresh Adam and the VAE loss, and an empty history; or, given a
+    ``checkpoint``, the weights, Adam moments, history and position of the run it was written by."""
+    model.to(device)
+    n_train, steps_per_epoch = len(train_loader.dataset), len(train_loader)
+    run = _VaeRun(model, make_adam(model.parameters(), lr), VAELoss(kl_loss_weight),
+                  getattr(train_loader, "generator", None), device, output_dir, num_epochs, lr, kl_loss_weight,
+                  n_train, steps_per_epoch, run_args or {},
+                  {"kl_loss_weight": kl_loss_weight, "epochs": [], "train_loss": [], "test_loss": [],
+                   "test_reconstruction": [], "test_kl": []},
+                  LastCheckpoint(os.path.join(output_dir, CHECKPOINT_NAME)))
+    if checkpoint is None:
+        return run
+    model.load_state_dict(checkpoint["model"])
+    load_optimizer_state(run.optimizer, checkpoint["optimizer"])
+    run.history, run.checkpoint = checkpoint["history"], checkpoint
+    run.done_epochs, run.start_step, run.partial_loss = checkpoint["epoch"], checkpoint["step"], \
+        checkpoint["partial_loss"]
+    if run.start_step or run.done_epochs:
+        run.last.mark(run.done_epochs, run.start_step)
+    if (checkpoint.get("n_train"), checkpoint.get("steps_per_epoch")) != (n_train, steps_per_epoch):
+        raise UserError("the checkpoint was written while training on {} images in {} batches per epoch, but the "
+                        "data now gives {} images in {} batches; resume with the same data and batch size".format(
+                            checkpoint.get("n_train"), checkpoint.get("steps_per_epoch"), n_train, steps_per_epoch))
+    return run
+
+
+def _start_epoch(run, train_loader):
+    """``(epoch_start_rng, batches, step, loss_sum)`` for the next epoch: the random state at its start (for a
+    checkpoint written during it), the iterator over its batches, the steps done and their loss sum (0-d tensor).
+
+    Resuming, the interrupted epoch is replayed: its shuffle is drawn again from the state at its start, the
+    batches the checkpoint trained are skipped, and the random state at the interruption is put back.
+    """
+    checkpoint = run.checkpoint
+    if checkpoint is not None:
+        restore_random_state(checkpoint["rng"]["epoch_start"], run.device, run.generator)
+    epoch_start_rng = random_state(run.device, run.generator)
+    batches = iter(train_loader)
+    loss_sum = torch.zeros((), device=run.device)
+    step = 0
+    if checkpoint is not None:
+        for step in range(1, run.start_step + 1):
+            next(batches)
+        restore_random_state(checkpoint["rng"]["now"], run.device, run.generator)
+        loss_sum += run.partial_loss
+        run.checkpoint = None
+    return epoch_start_rng, batches, step, loss_sum
+
+
+def _train_one_epoch(run, train_loader, epoch, stop, save_images, quiet, callback):
+    """One Adam step per batch of epoch ``epoch`` (the rest of it when resuming); returns the sum of the batches'
+    mean losses, a 0-d tensor left on the device (no synchronisation per step; a NaN stays in it).
+
+    A stop request short of the epoch's end writes a checkpoint that resumes after this step and raises
+    :class:`TrainingInterrupted`.
+    """
+    epoch_start_rng, batches, step, loss_sum = _start_epoch(run, train_loader)
+    model, optimizer = run.model, run.optimizer
+    progress = tqdm(total=run.steps_per_epoch, initial=step, desc="epoch {}/{}".format(epoch, run.num_epochs),
+                    disable=quiet, leave=False, dynamic_ncols=True)
+    for x, _ in batches:
+        x = x.to(run.device, non_blocking=True)
+        if save_images and epoch == 1 and step == 0:
+            save_image_grid(x[:N_TRAINING_SAMPLES], os.path.join(run.output_dir, "training_samples.png"),
+                            nrow=N_TRAINING_SAMPLES)
+        reconstruction, mu, logvar = model(x)
+        loss = run.criterion(reconstruction, x, mu, logvar)  # a NaN stays in the sum, checked per epoch
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        loss_sum += loss.detach()  # stays on the device: no synchronisation per step
+        step += 1
+        if not quiet:
+            progress.update()
+            if step % 50 == 0:
+                progress.set_postfix(loss="{:.1f}".format(loss_sum.item() / (step * x.shape[0])))
+        if callback is not None:
+            callback(model, epoch, step)
+        if stop.requested and step < run.steps_per_epoch:
+            progress.close()
+            check_finite([loss_sum.item()])  # a NaN state is no checkpoint to resume from
+            _write_checkpoint(run, epoch_start_rng, epoch - 1, step, loss_sum.item())
+            raise TrainingInterrupted(run.last.path, epoch, step, run.steps_per_epoch, stop.requested)
+    progress.close()
+    return loss_sum
+
+
+def _end_epoch(run, test_loader, epoch, loss_sum, save_images):
+    """After epoch ``epoch``: evaluate on ``test_loader``, add the epoch to the history and print it, and write
+    ``reconstruction_{epoch}.png``, the checkpoint and ``losses.json``. ``loss_sum``: the epoch's 0-d loss sum."""
+    test_terms, shown = evaluate(run.model, test_loader, run.criterion, run.device)
+    train_loss, test_reconstruction, test_kl = (torch.cat([(loss_sum / run.n_train).view(1), test_terms])
+                                                .tolist())  # the one synchronisation per epoch
+    weight = run.kl_loss_weight
+    test_loss = test_reconstruction + weight * test_kl if weight else test_reconstruction
+    check_finite((train_loss, test_reconstruction, test_kl))
+    for key, value in zip(("epochs", "train_loss", "test_loss", "test_reconstruction", "test_kl"),
+                          (epoch, train_loss, test_loss, test_reconstruction, test_kl)):
+        run.history[key].append(value)
+    print("epoch {:{w}d}/{}: train loss {:.2f}, test loss {:.2f} = reconstruction {:.2f} + {:g} x KL {:.2f} "
+          "(per image)".format(epoch, run.num_epochs, train_loss, test_loss, test_reconstruction, weight, test_kl,
+                               w=len(str(run.num_epochs))), flush=True)
+    if save_images:
+        save_image_grid(torch.cat(shown), os.path.join(run.output_dir, "reconstruction_{}.png".format(epoch)),
+                        nrow=N_RECONSTRUCTED)
+    _write_checkpoint(run, random_state(run.device, run.generator), epoch, 0, 0.0)
+    save_history(run.history, os.path.join(run.output_dir, LOSSES_NAME))
+
+
+def _write_checkpoint(run, epoch_start_rng, epochs, step, loss_sum):
+    """checkpoint.pth after ``epochs`` complete epochs and ``step`` batches of the next, whose loss sum is
+    ``loss_sum`` (a float); ``epoch_start_rng``: the random state at the start of that next epoch."""
+    save_torch({"format": CHECKPOINT_FORMAT, "model": run.model.state_dict(), "optimizer": run.optimizer.state_dict(),
+                "epoch": epochs, "step": step, "partial_loss": loss_sum, "num_epochs": run.num_epochs,
+                "n_train": run.n_train, "steps_per_epoch": run.steps_per_epoch,
+                "kl_loss_weight": run.kl_loss_weight, "lr": run.lr, "history": run.history, "args": run.run_args,
+                "rng": {"epoch_start": epoch_start_rng, "now": random_state(run.device, run.generator)}},
+               run.last.path)
+    run.last.mark(epochs, step)
+
+
+def _nan_error(run, epoch):
+    """The UserError for a NaN or infinite loss in epoch ``epoch``, naming the last good checkpoint."""
+    kept = ("{} still holds the last good state ({})".format(run.last.path, run.last.describe())
+            if run.last.written else "no checkpoint was written")
+    return UserError("the loss became NaN or infinite in epoch {}; training stopped and {}; try a smaller --lr"
+                     .format(epoch, kept))

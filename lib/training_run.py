@@ -1,6 +1,21 @@
-"""What both trainers (VAE and GAN) share: stopping cleanly on Ctrl-C or SIGTERM."""
+"""The run machinery both trainers (VAE and GAN) share: stop requests, random states, the newest checkpoint, messages.
+
+A trainer writes ``checkpoint.pth`` into its run folder now and then; what it needs around that is the same for
+both: stopping cleanly on Ctrl-C or SIGTERM (:class:`StopRequest`), capturing and restoring the random streams a
+checkpoint carries (:func:`random_state`, :func:`restore_random_state`), knowing which state the newest checkpoint
+holds (:class:`LastCheckpoint`) so that a run stopped by a NaN loss (:func:`check_finite`) or at once by a second
+signal names it, and the command that resumes a run (:func:`resume_command`). Where the trainers differ on purpose
+(the VAE stops and resumes mid-epoch, the GAN finishes its epoch) stays in lib/train_vae.py and lib/train_gan.py.
+"""
+import json
+import math
 import signal
 import threading
+
+import torch
+
+from lib.utils.errors import shell_quote
+from lib.utils.files import save_text
 
 
 class StopRequest:
@@ -35,3 +50,106 @@ class StopRequest:
         for number, previous in self._previous.items():
             signal.signal(number, previous)
         return False
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Random states in a checkpoint: torch's global CPU stream, the device's CUDA stream, the data order's generator
+
+def random_state(device, data_generator=None):
+    """The random streams a run draws from, as stored in a checkpoint: ``{"torch": CPU state (uint8 tensor),
+    "data": the state of ``data_generator`` (a CPU ``torch.Generator`` of the data order) or None, "cuda": the
+    CUDA state of ``device`` or None off a GPU}``."""
+    return {"torch": torch.get_rng_state(),
+            "data": data_generator.get_state() if data_generator is not None else None,
+            "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}
+
+
+def restore_random_state(state, device, data_generator=None, fallback_seed=None, log=print):
+    """Put the streams of :func:`random_state` back, so a resumed run draws what the original would have drawn.
+
+    A state without "cuda" (or resumed off a GPU) leaves the CUDA stream alone. VAE checkpoints from before the
+    trainers shared this module kept the data order's state under "generator"; it is read as "data". With a
+    ``fallback_seed``, a data state of the wrong size (see :func:`restore_data_state`) is replaced by that seed.
+    """
+    torch.set_rng_state(state["torch"])
+    if device.type == "cuda" and state.get("cuda") is not None:
+        torch.cuda.set_rng_state(state["cuda"], device)
+    data_state = state["data"] if "data" in state else state.get("generator")
+    if data_generator is not None and data_state is not None:
+        if fallback_seed is None:
+            data_generator.set_state(data_state)
+        else:
+            restore_data_state(data_generator, data_state, fallback_seed, log)
+
+
+def restore_data_state(data_generator, state, fallback_seed, log=print):
+    """Put the data order's random state of a checkpoint into the CPU generator ``data_generator``.
+
+    Checkpoints of older versions of this project drew the GAN's data order on the training device, so a GPU run
+    stored a CUDA generator's state, which a CPU generator cannot take: such a run continues with the data order
+    seeded by ``fallback_seed`` (the same run otherwise), and ``log`` says so.
+    """
+    if state.numel() == data_generator.get_state().numel():
+        data_generator.set_state(state)
+        return
+    data_generator.manual_seed(fallback_seed)
+    log("note: the checkpoint holds the data order of a GPU, written by an older version of this project; the "
+        "run continues with a data order seeded anew (seed {})".format(fallback_seed))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The newest checkpoint, and what a run that stops says about it
+
+class LastCheckpoint:
+    """Where a run's ``checkpoint.pth`` is (``path``; None for a run that writes nothing) and which state the
+    newest one written holds: ``epochs`` complete epochs and ``step`` batches of the next (None: none written)."""
+
+    def __init__(self, path, epochs=None, step=0):
+        self.path, self.epochs, self.step = path, epochs, step
+
+    def mark(self, epochs, step=0):
+        """A checkpoint of ``epochs`` complete epochs and ``step`` batches of the next one was just written."""
+        self.epochs, self.step = epochs, step
+
+    @property
+    def written(self):
+        """True when the run has a checkpoint to fall back on."""
+        return self.path is not None and self.epochs is not None
+
+    def describe(self):
+        """The state in words: "end of epoch 3", or "epoch 4, batch 17" mid-epoch."""
+        if self.step:
+            return "epoch {}, batch {}".format(self.epochs + 1, self.step)
+        return "end of epoch {}".format(self.epochs)
+
+
+class NonFiniteLoss(Exception):
+    """A loss (or the discriminator's output) became NaN or infinite; the trainer turns it into a UserError that
+    names its :class:`LastCheckpoint`."""
+
+
+def check_finite(values):
+    """Raise :class:`NonFiniteLoss` when one of ``values`` (floats read from the device) is NaN or infinite."""
+    if not all(math.isfinite(value) for value in values):
+        raise NonFiniteLoss()
+
+
+def resume_command(script, run_dir):
+    """The command that continues the run in ``run_dir``: "python ``script`` --resume ``run_dir``" (quoted)."""
+    return "python {} --resume {}".format(script, shell_quote(run_dir))
+
+
+def stopped_at_once_message(script, run_dir, checkpoint_path=None, holds=None, epoch=None):
+    """What a run stopped at once (a second Ctrl-C or SIGTERM, or one outside the training loop) says: the epoch
+    it was in, if known, and the checkpoint ``checkpoint_path`` it keeps (None: none), with the state it ``holds``
+    in words if known, and how to resume it."""
+    where = "interrupted at once{}".format(" in epoch {}".format(epoch) if epoch is not None else "")
+    if checkpoint_path is None:
+        return "{}; nothing was saved".format(where)
+    return "{}; the last checkpoint {}{} is kept: resume it with `{}`".format(
+        where, checkpoint_path, " ({})".format(holds) if holds else "", resume_command(script, run_dir))
+
+
+def save_history(history, path):
+    """The history dict (lists of per-epoch numbers) as indented JSON, written atomically to ``path``."""
+    save_text(json.dumps(history, indent=1), path)

@@ -8,6 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
+import lib.gan_run_folder as gan_run_folder_module
 import lib.train_gan as train_gan_module
 from lib.flowers import FlowersInMemory
 from lib.model_gan import Generator
@@ -68,10 +69,10 @@ def test_per_image_loader_path_trains(flowers, tmp_path):
 @pytest.mark.parametrize("epochs, marker", [(1, "o"), (20, "o"), (21, "None")])
 def test_loss_plot_marks_the_points_of_a_short_run(tmp_path, monkeypatch, epochs, marker):
     figures = []
-    monkeypatch.setattr(train_gan_module, "save_figure", lambda fig, path, **kwargs: figures.append(fig))
+    monkeypatch.setattr(gan_run_folder_module, "save_figure", lambda fig, path, **kwargs: figures.append(fig))
     history = {key: [0.5] * epochs for key in train_gan_module.HISTORY_KEYS}
     history["epoch"] = list(range(1, epochs + 1))
-    train_gan_module.plot_history(history, str(tmp_path / "losses.png"))
+    gan_run_folder_module.plot_history(history, str(tmp_path / "losses.png"))
     lines = [line for ax in figures[0].axes for line in ax.get_lines()]
     assert len(lines) == 5  # a one-epoch line without a marker would draw nothing visible
     assert [line.get_marker() for line in lines] == [marker] * 5

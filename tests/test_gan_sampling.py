@@ -10,9 +10,8 @@ from torch import nn
 
 import generate_gan_images
 import lib.gan_sampling
-from lib.gan_sampling import draw, with_standing_statistics
+from lib.gan_sampling import draw, latent_vectors, with_standing_statistics
 from lib.model_gan import Generator, weights_init
-from lib.train_gan import latent_vectors
 from lib.utils.devices import seed_everything
 
 

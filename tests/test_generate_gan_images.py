@@ -9,8 +9,8 @@ import torch
 from PIL import Image
 
 import generate_gan_images
+from lib.gan_sampling import interpolate_latents, latent_vectors, load_generator, sample_images
 from lib.model_gan import Generator, weights_init
-from lib.train_gan import interpolate_latents, latent_vectors, load_generator, sample_images
 from lib.utils.devices import seed_everything
 from tests.fakes import train_tiny_gan, user_error
 
