@@ -2,7 +2,7 @@
 
 Prints one row per generator and sampling mode, and the real-image floor (two disjoint halves of the real images
 against each other), each as mean ± standard deviation over the sampling seeds. The features come from a small
-classifier trained on the flowers' train split on first use and cached in --cache_dir (see lib/evaluate_gan.py).
+classifier trained on the flowers' train split on first use and cached in --cache_dir (see lib/evaluation/gan.py).
 """
 import lib.packages  # noqa: F401 (first import: a missing package ends in one sentence, not a traceback)
 import argparse
@@ -32,7 +32,7 @@ def main(argv=None):
     parser.add_argument("--output", type=nonempty_path, default=None, help="also write the numbers to this JSON file")
     add_common_arguments(parser)
     args = parser.parse_args(argv)
-    from lib.evaluate_gan import evaluate_generators, format_table
+    from lib.evaluation.gan import evaluate_generators, format_table
     from lib.flowers import default_flowers_dir
     from lib.gan_sampling import SAMPLING_MODES, find_newest_generator
     from lib.utils.devices import pick_device

@@ -25,7 +25,8 @@ def main(argv=None):
     parser.add_argument("--seeds", type=positive_int, default=3, help="sampling seeds 0 .. N-1 (default 3)")
     add_common_arguments(parser, device=False)
     args = parser.parse_args(argv)
-    from lib.evaluate_vae import PRIOR_QUALITY_NAME, evaluate_vae_runs, format_table, write_run_files
+    from lib.evaluation import PRIOR_QUALITY_NAME
+    from lib.evaluation.vae import evaluate_vae_runs, format_table, write_run_files
 
     folders = [os.path.join(args.results_root, "results_kl{}".format(weight)) for weight in args.kl_loss_weights]
     result = evaluate_vae_runs(folders, args.data_dir, args.cache_dir, args.seeds, args.quiet)

@@ -16,7 +16,7 @@ import typing
 import torch
 from tqdm import tqdm
 
-from lib.evaluate_vae import PRIOR_QUALITY_NAME
+from lib.evaluation import PRIOR_QUALITY_NAME
 from lib.explore_latent_space import LATENT_CODES_NAME, LATENT_SPACE_NAME, LATENT_STATS_NAME, PRIOR_SAMPLES_NAME
 from lib.loss_vae import VAELoss
 from lib.mnist import mnist_loaders

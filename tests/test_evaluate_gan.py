@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import evaluate_gan
-import lib.evaluate_gan
+import lib.evaluation.gan
 from lib.model_gan import Generator, weights_init
 from tests.fakes import make_flower_folder
 
@@ -23,7 +23,7 @@ def flowers(tmp_path):
 
 
 def test_evaluate_gan_prints_the_table_and_reuses_its_classifier(flowers, tmp_path, monkeypatch, capsys):
-    monkeypatch.setitem(lib.evaluate_gan.CLASSIFIER_CONFIG, "epochs", 2)
+    monkeypatch.setitem(lib.evaluation.gan.CLASSIFIER_CONFIG, "epochs", 2)
     torch.manual_seed(0)
     generator = Generator(4, 3, 16)  # a tiny generator in a run folder, whose checkpoint names its sizes
     generator.apply(weights_init)

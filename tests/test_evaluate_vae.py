@@ -8,13 +8,13 @@ import pytest
 import torch
 
 import evaluate_vae
-import lib.evaluate_vae
+import lib.evaluation.vae
 
 
 def test_evaluate_vae_scores_prior_samples(fake_data_dir, tmp_path, monkeypatch, capsys):
     from lib.model_vae import VAE
-    monkeypatch.setattr(lib.evaluate_vae, "NUM_SAMPLES", 200)
-    monkeypatch.setattr(lib.evaluate_vae, "KID_SUBSET", 100)
+    monkeypatch.setattr(lib.evaluation.vae, "NUM_SAMPLES", 200)
+    monkeypatch.setattr(lib.evaluation.vae, "KID_SUBSET", 100)
     for weight, std in itertools.product(("1.0", "0.0"), (None,)):
         folder = tmp_path / "results_kl{}".format(weight)
         folder.mkdir()

@@ -4,7 +4,7 @@ import sys
 import numpy as np
 import pytest
 
-from lib.sample_quality import frechet_distance, kernel_inception_distance
+from lib.evaluation.sample_quality import frechet_distance, kernel_inception_distance
 
 
 def exact_gaussian_sample(n, mean, covariance, seed):

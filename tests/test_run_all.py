@@ -5,6 +5,7 @@ stubs: each logs its command line and writes empty files where the real one writ
 make_submission.py checks its arguments with the real parser; the real PDF builder is tested in
 test_submission.py.
 """
+import json
 import os
 import shutil
 import subprocess
@@ -162,13 +163,20 @@ def test_unknown_argument(repo):
     assert result.returncode == 2 and "unknown argument '--quik'" in result.stderr and calls == []
 
 
-def test_the_results_lookups_run_all_calls_import_no_pdf_or_plotting_library():
+def test_the_results_lookups_run_all_calls_import_no_pdf_or_plotting_library(tmp_path):
     # run_all.sh asks lib.report.results which results are finished, a dozen times a run, each a fresh Python:
     # fpdf2, matplotlib and torch would cost it seconds, so the stub repository above uses the module as it is.
-    code = ("import sys; import lib.report.results; "
+    # Reading a VAE run with its FD/KID file must not import them either (torch alone is 3 s of the PDF build).
+    folder = tmp_path / "results_kl1.0"
+    folder.mkdir()
+    (folder / "losses.json").write_text(json.dumps({"epochs": [1], "test_loss": [150.0], "test_reconstruction": [
+        140.0], "test_kl": [10.0]}))
+    (folder / "prior_quality.json").write_text(json.dumps({"seeds": [{"fd": 40.0, "kid": 0.02}]}))
+    code = ("import sys; import lib.report.results as r; run = r.load_vae_run(sys.argv[1], 1.0); "
+            "assert run.prior == (40.0, 0.02), run; "
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'fpdf', 'matplotlib', 'torch', 'PIL'}))")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            universal_newlines=True)
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, universal_newlines=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
 

@@ -11,6 +11,7 @@ import re
 
 import numpy as np
 
+from lib.evaluation import PRIOR_QUALITY_NAME
 from lib.utils.errors import UserError
 
 KL_WEIGHTS = (1.0, 30.0, 0.0)  # the order the sheet trains them in
@@ -92,7 +93,6 @@ def load_vae_run(results_root, kl_loss_weight):
     last_epoch = int(data["epochs"][-1])
     reconstruction_png = os.path.join(folder, "reconstruction_{}.png".format(last_epoch))
     latent_png = os.path.join(folder, "latent_space.png")
-    from lib.evaluate_vae import PRIOR_QUALITY_NAME, mean_scores
     return VaeRun(float(kl_loss_weight), folder, last_epoch, float(data["test_reconstruction"][-1]),
                   float(data["test_kl"][-1]), float(data["test_loss"][-1]),
                   reconstruction_png if os.path.isfile(reconstruction_png) else None,
@@ -100,6 +100,16 @@ def load_vae_run(results_root, kl_loss_weight):
                   mean_scores(os.path.join(folder, PRIOR_QUALITY_NAME)),
                   existing(os.path.join(folder, "latent_codes.png")),
                   existing(os.path.join(folder, "prior_samples.png")))
+
+
+def mean_scores(path):
+    """(mean FD, mean KID) over the seeds from a run's prior_quality.json, or None when it is missing/unreadable."""
+    try:
+        with open(path) as handle:
+            seeds = json.load(handle)["seeds"]
+        return float(np.mean([s["fd"] for s in seeds])), float(np.mean([s["kid"] for s in seeds]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def vae_run_epochs(folder):

@@ -1,20 +1,20 @@
 """The sample-quality numbers of the VAE: FD and KID of decoded prior samples against the MNIST test set.
 
-Features come from a small CNN trained on the MNIST training set (:mod:`lib.sample_quality`), cached after its
-first training. For each KL weight W, 10,000 codes z ~ N(0, I) are decoded (pixel probabilities, the images the
-decoder means) and compared with the 10,000 test digits, for each of ``seeds`` sampling seeds. The floor compares
-10,000 training digits with the test digits. This puts a number on the role of the KL term: it is what makes
-the prior a distribution the decoder can draw digits from.
+Features come from a small CNN trained on the MNIST training set (:mod:`lib.evaluation.sample_quality`), cached
+after its first training. For each KL weight W, 10,000 codes z ~ N(0, I) are decoded (pixel probabilities, the
+images the decoder means) and compared with the 10,000 test digits, for each of ``seeds`` sampling seeds. The
+floor compares 10,000 training digits with the test digits. This puts a number on the role of the KL term: it is
+what makes the prior a distribution the decoder can draw digits from.
 """
 import json
 import os
 
-import numpy as np
 import torch
 
-from lib.mnist import default_data_dir, load_mnist_tensors
-from lib.sample_quality import accuracy, cached_classifier, frechet_distance, kernel_inception_distance, \
+from lib.evaluation import PRIOR_QUALITY_NAME
+from lib.evaluation.sample_quality import accuracy, cached_classifier, frechet_distance, kernel_inception_distance, \
     train_classifier
+from lib.mnist import default_data_dir, load_mnist_tensors
 from lib.utils.checkpoints import load_checkpoint, load_state_dict_checked
 from lib.utils.errors import UserError
 from lib.utils.files import save_text
@@ -25,7 +25,6 @@ CLASSIFIER_CONFIG = {"network": {"in_channels": 1, "image_size": 28, "num_classe
 NUM_SAMPLES = 10000
 KID_SUBSET = 1000
 KID_SUBSETS = 100
-PRIOR_QUALITY_NAME = "prior_quality.json"  # written into each results_kl{W}/ folder
 
 
 def mnist_classifier(data_dir, cache_dir, quiet=False, log=print):
@@ -103,7 +102,7 @@ def write_run_files(result):
 
 def format_table(result):
     """A Markdown table: one row per run (mean ± standard deviation over the seeds) and the floor."""
-    from lib.sample_quality import format_mean_std, summarise
+    from lib.evaluation.sample_quality import format_mean_std, summarise
     lines = ["| samples | FD | KID x 1000 |", "| --- | --- | --- |"]
     for folder, run in result["runs"].items():
         fd = summarise([s["fd"] for s in run["seeds"]])
@@ -116,13 +115,3 @@ def format_table(result):
     lines.append("| real floor: {} training digits | {:.2f} | {:.2f} ± {:.2f} (subsets) |".format(
         result["samples"], floor["fd"], 1000 * floor["kid"], 1000 * floor["kid_std"]))
     return "\n".join(lines)
-
-
-def mean_scores(path):
-    """(mean FD, mean KID) over the seeds from a run's prior_quality.json, or None when it is missing/unreadable."""
-    try:
-        with open(path) as handle:
-            seeds = json.load(handle)["seeds"]
-        return float(np.mean([s["fd"] for s in seeds])), float(np.mean([s["kid"] for s in seeds]))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None

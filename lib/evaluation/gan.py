@@ -1,7 +1,7 @@
 """The sample-quality table of DCGAN generators: FD and KID against the real flowers, with a real-image floor.
 
 Features come from a small CNN trained on the flowers' ``train`` split (10 classes, 32x32, the GAN's augmentation;
-:mod:`lib.sample_quality`), cached after its first training. For each of ``seeds`` sampling seeds s:
+:mod:`lib.evaluation.sample_quality`), cached after its first training. For each of ``seeds`` sampling seeds s:
 
 - the 800 real images (all splits, as the GAN trains on them) are augmented once with seed s and split at random
   into two disjoint halves A and B of 400;
@@ -16,11 +16,11 @@ import os
 import numpy as np
 import torch
 
+from lib.evaluation.sample_quality import accuracy, cached_classifier, format_mean_std, frechet_distance, \
+    kernel_inception_distance, summarise, train_classifier
 from lib.flowers import FlowersInMemory, flowers_image_folder
 from lib.gan_sampling import SAMPLING_MODES, draw, latent_vectors, load_generator, run_settings, \
     with_standing_statistics
-from lib.sample_quality import accuracy, cached_classifier, format_mean_std, frechet_distance, \
-    kernel_inception_distance, summarise, train_classifier
 from lib.utils.errors import UserError
 
 SPLITS = ("train", "val", "test")
