@@ -246,8 +246,9 @@ def _start_epoch(run, train_loader):
 
 
 def _train_one_epoch(run, train_loader, epoch, stop, save_images, quiet, callback):
-    """One Adam step per batch of epoch ``epoch`` (the rest of it when resuming); returns the sum of the batches'
-    mean losses, a 0-d tensor left on the device (no synchronisation per step; a NaN stays in it).
+    """One Adam step per batch of epoch ``epoch`` (the rest of it when resuming); returns the epoch's summed loss
+    (nats; :class:`VAELoss` sums over each batch, so divide by ``run.n_train`` for the loss per image), a 0-d tensor
+    left on the device (no synchronisation per step; a NaN stays in it).
 
     A stop request short of the epoch's end writes a checkpoint that resumes after this step and raises
     :class:`TrainingInterrupted`.
