@@ -118,8 +118,8 @@ def test_nan_probabilities_end_in_the_sentence_even_where_bceloss_would_assert(f
     err = user_error(capsys, ["--data_dir", flowers, "--output_dir", str(tmp_path), "--epochs", "3",
                               "--checkpoint_every", "1"] + TINY)
     (run_dir,) = glob.glob(str(tmp_path / "run_*"))
-    assert "the losses became NaN or infinite in epoch 2" in err
-    assert "the last good checkpoint {} (epoch 1) is kept".format(os.path.join(run_dir, "checkpoint.pth")) in err
+    assert "the loss became NaN or infinite in epoch 2, so training stopped; the last good checkpoint {} (end of " \
+        "epoch 1) is kept".format(os.path.join(run_dir, "checkpoint.pth")) in err
 
 
 # ----------------------------------------------------------------------------------------------------------------
