@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+import lib.train_vae
 import run_gan_training
 import run_vae_training
 from lib.model_vae import VAE
@@ -54,7 +55,8 @@ def test_a_second_ctrl_c_stops_a_gan_run_at_once_with_status_130(tmp_path, monke
 
 
 @POSIX_SIGNALS
-def test_a_second_ctrl_c_stops_a_vae_run_at_once_naming_its_checkpoint(fake_data_dir, tmp_path):
+def test_a_second_ctrl_c_stops_a_vae_run_at_once_and_one_before_training_names_the_checkpoint_resumed(
+        fake_data_dir, tmp_path, monkeypatch, capsys):
     def press_ctrl_c_twice(model, epoch, step):
         if (epoch, step) == (2, 1):
             signal.raise_signal(signal.SIGINT)
@@ -64,25 +66,19 @@ def test_a_second_ctrl_c_stops_a_vae_run_at_once_naming_its_checkpoint(fake_data
     with pytest.raises(Interrupted) as stopped:
         train_vae(VAE(), train_loader, test_loader, num_epochs=3, save_images=False, output_dir=str(tmp_path),
                   quiet=True, callback=press_ctrl_c_twice)
+    checkpoint = os.path.join(str(tmp_path), "checkpoint.pth")
     assert str(stopped.value) == (
         "interrupted at once in epoch 2; the last checkpoint {} (end of epoch 1) is kept: resume it with `python "
-        "run_vae_training.py --resume {}`".format(tmp_path / "checkpoint.pth", tmp_path))
+        "run_vae_training.py --resume {}`".format(checkpoint, tmp_path))
 
-
-def test_ctrl_c_before_a_resumed_vae_run_trains_names_the_checkpoint_it_resumes(fake_data_dir, tmp_path, monkeypatch,
-                                                                                capsys):
-    run_dir = str(tmp_path / "run")
-    run_vae_training.main(["--data_dir", fake_data_dir, "--output_dir", run_dir, "--epochs", "1", "--quiet"])
-    import lib.train_vae
-
-    def ctrl_c_while_loading(*args, **kwargs):
+    def ctrl_c_while_loading(*args, **kwargs):  # outside train_vae: run_vae_training.py names the checkpoint
         raise KeyboardInterrupt
     monkeypatch.setattr(lib.train_vae, "setup_mnist_dataloader", ctrl_c_while_loading)
     with pytest.raises(SystemExit) as stopped:
-        run_main(run_vae_training.main, ["--resume", run_dir, "--epochs", "2", "--data_dir", fake_data_dir])
+        run_main(run_vae_training.main, ["--resume", str(tmp_path), "--epochs", "3", "--data_dir", fake_data_dir])
     assert stopped.value.code == 130
-    assert capsys.readouterr().err.startswith("interrupted at once; the last checkpoint {} (end of epoch 1) is "
-                                              "kept".format(os.path.join(run_dir, "checkpoint.pth")))
+    assert capsys.readouterr().err.startswith(
+        "interrupted at once; the last checkpoint {} (end of epoch 1) is kept".format(checkpoint))
 
 
 if __name__ == "__main__":
