@@ -58,7 +58,6 @@ def main(argv=None):
         run_settings
     from lib.utils.devices import pick_device
     from lib.utils.files import IMAGE_FORMATS, save_image_grid, show_images
-    import torch
 
     device = pick_device(args.device)
     path = args.checkpoint if args.checkpoint is not None else find_newest_generator(args.results_dir)

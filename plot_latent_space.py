@@ -43,7 +43,8 @@ def plot(argv):
     from lib.explore_latent_space import LATENT_CODES_NAME, LATENT_SPACE_NAME, LATENT_STATS_NAME, \
         PRIOR_SAMPLES_NAME, plot_codes_and_prior, plot_latent_space
     from lib.model_vae import VAE
-    from lib.train_vae import CHECKPOINT_NAME, MODEL_NAME, setup_mnist_dataloader
+    from lib.train_vae import MODEL_NAME, setup_mnist_dataloader
+    from lib.training_run import CHECKPOINT_NAME
     from lib.training_run import resume_command
     from lib.utils.checkpoints import load_checkpoint, load_state_dict_checked
     from lib.utils.devices import pick_device

@@ -95,14 +95,14 @@ def main(argv=None):
     configure_matplotlib(args.show)
     from lib.gan_run_folder import load_run_checkpoint, run_name
     from lib.train_gan import check_settings, train_gan
-    from lib.training_run import resume_command
+    from lib.training_run import CHECKPOINT_NAME, resume_command
     from lib.utils.devices import pick_device
     from lib.utils.errors import UserError
 
     checkpoint = None
     if args.resume is not None:
         run_dir = args.resume.rstrip("/\\") or args.resume
-        if os.path.basename(run_dir) == "checkpoint.pth" and os.path.isfile(run_dir):
+        if os.path.basename(run_dir) == CHECKPOINT_NAME and os.path.isfile(run_dir):
             run_dir = os.path.dirname(run_dir) or "."  # the file inside the run folder
         checkpoint = load_run_checkpoint(run_dir)
         stored = dict(checkpoint["args"])

@@ -1,6 +1,7 @@
 """Part 3: train the VAE on MNIST into results_kl{W}/ (or resume an interrupted run with --resume RUN_DIR)."""
 import lib.packages  # noqa: F401 (first import: a missing package ends in one sentence, not a traceback)
 import argparse
+import glob
 import os
 import sys
 
@@ -49,6 +50,20 @@ def build_parser():
     return parser
 
 
+def run_files(output_dir):
+    """The files a training run (and plot_latent_space.py, which writes beside it) left in ``output_dir``."""
+    from lib.evaluation import PRIOR_QUALITY_NAME
+    from lib.explore_latent_space import LATENT_CODES_NAME, LATENT_SPACE_NAME, LATENT_STATS_NAME, \
+        PRIOR_SAMPLES_NAME
+    from lib.train_vae import LOSSES_NAME, MODEL_NAME
+    from lib.training_run import CHECKPOINT_NAME
+    names = [CHECKPOINT_NAME, MODEL_NAME, LOSSES_NAME, "loss_curve.png", "training_samples.png",
+             LATENT_SPACE_NAME, LATENT_STATS_NAME, LATENT_CODES_NAME, PRIOR_SAMPLES_NAME, PRIOR_QUALITY_NAME]
+    paths = [os.path.join(output_dir, name) for name in names]
+    paths += sorted(glob.glob(os.path.join(glob.escape(output_dir), "reconstruction_*.png")))
+    return [path for path in paths if os.path.isfile(path)]
+
+
 def resolve_settings(args, checkpoint):
     """Fill the training settings from the defaults, or from the checkpoint of the run being resumed."""
     given = {key: getattr(args, key) for key in DEFAULTS if getattr(args, key) is not None}
@@ -76,7 +91,8 @@ def resolve_settings(args, checkpoint):
 
 
 def load_resume_checkpoint(run_dir):
-    from lib.train_vae import CHECKPOINT_FORMAT, CHECKPOINT_NAME
+    from lib.train_vae import CHECKPOINT_FORMAT
+    from lib.training_run import CHECKPOINT_NAME
     from lib.utils.checkpoints import load_checkpoint
     path = os.path.join(run_dir, CHECKPOINT_NAME)
     checkpoint = load_checkpoint(path, "there is nothing to resume there; start a run with "
@@ -93,8 +109,8 @@ def main(argv=None):
     configure_matplotlib(args.show)
     import torch
     from lib.model_vae import VAE
-    from lib.train_vae import CHECKPOINT_NAME, TrainingInterrupted, run_files, setup_mnist_dataloader, train_vae
-    from lib.training_run import resume_command, stopped_at_once_message
+    from lib.train_vae import TrainingInterrupted, setup_mnist_dataloader, train_vae
+    from lib.training_run import CHECKPOINT_NAME, LastCheckpoint, resume_command, stopped_at_once_error
     from lib.utils.checkpoints import load_state_dict_checked
     from lib.utils.devices import pick_device, seed_everything
     from lib.utils.files import prepare_output_dir
@@ -142,11 +158,11 @@ def main(argv=None):
         print("{}; {} holds that state; resume with `{}`".format(
             stop, stop.checkpoint_path, resume_command("run_vae_training.py", output_dir)), file=sys.stderr)
         sys.exit(128 + stop.signal_number)  # 130 after Ctrl-C, 143 after SIGTERM
-    except KeyboardInterrupt:  # Ctrl-C while loading, or a second one: stop now; atomic writes left no broken file
-        checkpoint_path = os.path.join(output_dir, CHECKPOINT_NAME)
-        print(stopped_at_once_message("run_vae_training.py", output_dir,
-                                      checkpoint_path if os.path.isfile(checkpoint_path) else None), file=sys.stderr)
-        sys.exit(130)
+    except KeyboardInterrupt:  # Ctrl-C outside train_vae (while loading the data): a resumed run's checkpoint is kept
+        last = LastCheckpoint(os.path.join(output_dir, CHECKPOINT_NAME))
+        if checkpoint is not None:
+            last.mark(checkpoint["epoch"], checkpoint["step"])
+        raise stopped_at_once_error("run_vae_training.py", output_dir, last) from None  # run_main: status 130
     print("wrote {}: model.pth, checkpoint.pth, losses.json, loss_curve.png, training_samples.png, "
           "reconstruction_1..{}.png".format(output_dir, settings["epochs"]))
     print("next: python plot_latent_space.py --kl_loss_weight {}{}".format(

@@ -1,1 +1,1 @@
-"""Reference solution of the generative-models exercise: distributions, VAE on MNIST, DCGAN on flowers."""
+"""Reference solution of the generative-models exercise: Bertrand's box, distributions, MNIST VAE, flowers DCGAN."""

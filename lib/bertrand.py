@@ -14,7 +14,6 @@ BLACK, WHITE = 1, 0
 
 # One row per card, one column per side: black/black, white/white, black/white.
 CARDS = np.array([[BLACK, BLACK], [WHITE, WHITE], [BLACK, WHITE]])  # (3 cards, 2 sides)
-CARD_NAMES = ("BB", "WW", "BW")
 
 # The quantities in the order the sheet asks for them, with their printed names.
 QUANTITIES = collections.OrderedDict([

@@ -4,7 +4,8 @@ A run's folder (see :func:`lib.train_gan.train_gan`) holds ``training_images.png
 ``samples/iter_{iteration:06d}.png``, ``samples_final.png`` and ``samples_final_ema.png``, ``losses.png``,
 ``history.json``, ``generator.pth``, ``generator_ema.pth``, ``discriminator.pth``, ``checkpoint.pth`` and
 ``progress.gif``. The writers take the :class:`lib.train_gan.GanRun` being trained and write nothing when its
-``run_dir`` is None (a benchmark); every file is written atomically.
+``run_dir`` is None (a benchmark); every file is written atomically. :func:`save_state` is the one place a
+checkpoint is written, and marks it in the run's :class:`lib.training_run.LastCheckpoint`.
 """
 import os
 import time
@@ -14,7 +15,7 @@ import torch
 from lib.animation import write_progress_gif
 from lib.flowers import flowers_image_folder, per_image_transform
 from lib.gan_sampling import sample_images
-from lib.training_run import random_state, save_history
+from lib.training_run import CHECKPOINT_NAME, random_state, save_history
 from lib.utils.checkpoints import load_checkpoint
 from lib.utils.errors import UserError, require_folder
 from lib.utils.files import save_figure, save_image_grid, save_torch
@@ -62,6 +63,8 @@ def plot_history(history, path):
 
 def write_run_start(run):
     """A new run's folder: fixed_noise.pt, training_images.png, the samples of iteration 0, checkpoint of epoch 0."""
+    if run.run_dir is None:
+        return
     os.makedirs(os.path.join(run.run_dir, "samples"), exist_ok=True)
     save_torch(run.fixed_noise.cpu(), os.path.join(run.run_dir, "fixed_noise.pt"))
     save_image_grid(_training_examples(run.args, run.data), os.path.join(run.run_dir, "training_images.png"),
@@ -76,7 +79,6 @@ def write_epoch_outputs(run, done):
         return
     if done % run.args.checkpoint_every == 0:
         save_state(run, done)
-        run.last_checkpoint.mark(done)
     if done % run.args.plot_every == 0:
         plot_history(run.history, os.path.join(run.run_dir, "losses.png"))
 
@@ -95,7 +97,8 @@ def write_final_outputs(run, finished):
 
 
 def save_state(run, epoch):
-    """checkpoint.pth (resumable), generator.pth, generator_ema.pth, discriminator.pth and history.json."""
+    """checkpoint.pth (resumable) after ``epoch`` complete epochs, generator.pth, generator_ema.pth,
+    discriminator.pth and history.json; the run's ``last_checkpoint`` is marked once checkpoint.pth is written."""
     if run.run_dir is None:
         return
     rng = random_state(run.device, run.data_generator)
@@ -103,7 +106,8 @@ def save_state(run, epoch):
                 "optimizer_g": run.optimizer_g.state_dict(), "optimizer_d": run.optimizer_d.state_dict(),
                 "iteration": run.iteration, "epoch": epoch, "fixed_noise": run.fixed_noise.cpu(),
                 "history": run.history, "rng": rng, "args": vars(run.args), "ema": run.ema.state_dict()},
-               os.path.join(run.run_dir, "checkpoint.pth"))
+               run.last_checkpoint.path)
+    run.last_checkpoint.mark(epoch)
     save_torch(run.generator.state_dict(), os.path.join(run.run_dir, "generator.pth"))
     save_torch(run.ema.model.state_dict(), os.path.join(run.run_dir, "generator_ema.pth"))
     save_torch(run.discriminator.state_dict(), os.path.join(run.run_dir, "discriminator.pth"))
@@ -137,8 +141,8 @@ def _training_examples(args, data=None):
 
 
 def load_run_checkpoint(run_dir):
-    """The ``checkpoint.pth`` of a run folder, checked to be one written by :func:`train_gan`."""
-    path = os.path.join(run_dir, "checkpoint.pth")
+    """The ``checkpoint.pth`` of a run folder, checked to be one written by :func:`lib.train_gan.train_gan`."""
+    path = os.path.join(run_dir, CHECKPOINT_NAME)
     require_folder(run_dir, "run folder",
                    "pass a folder results_gan/run_... written by run_gan_training.py to --resume")
     checkpoint = load_checkpoint(path, "pass a run folder of run_gan_training.py that holds one to --resume")

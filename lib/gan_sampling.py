@@ -130,8 +130,9 @@ def load_generator(path, ngf=32, nz=64, device="cpu"):
 
 def run_settings(path):
     """``args`` stored in the run folder of ``path`` (its checkpoint.pth), or {} when there is none."""
+    from lib.training_run import CHECKPOINT_NAME
     from lib.utils.checkpoints import load_checkpoint
-    checkpoint_path = os.path.join(os.path.dirname(os.path.abspath(path)), "checkpoint.pth")
+    checkpoint_path = os.path.join(os.path.dirname(os.path.abspath(path)), CHECKPOINT_NAME)
     if not os.path.isfile(checkpoint_path):
         return {}
     try:

@@ -1,5 +1,8 @@
-"""The DCGAN's training settings by default (the course's), shared by run_gan_training.py and run_all's choice of
-an interrupted run to continue. Kept free of torch, so reading them costs nothing."""
+"""The DCGAN's default training settings (the course's), in one place.
+
+run_gan_training.py takes its defaults from here, and run_all's choice of an interrupted run to continue compares
+a checkpoint's settings with them. Kept free of torch, so reading them costs nothing.
+"""
 from lib.ema import EMA_DECAY
 
 # What a run learns with; a run whose checkpoint holds these values is one run_all may continue.

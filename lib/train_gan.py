@@ -21,11 +21,11 @@ from lib.flowers import FlowersInMemory, flowers_image_folder, per_image_loader
 from lib.gan_run_folder import is_sample_iteration, save_samples, save_state, write_epoch_outputs, \
     write_final_outputs, write_run_start
 from lib.model_gan import Discriminator, Generator, weights_init
-from lib.training_run import LastCheckpoint, NonFiniteLoss, StopRequest, check_finite, restore_random_state, \
-    stopped_at_once_message
+from lib.training_run import CHECKPOINT_NAME, LastCheckpoint, NonFiniteLoss, StopRequest, check_finite, \
+    non_finite_loss_error, restore_random_state, stopped_at_once_error
 from lib.utils.checkpoints import load_optimizer_state
 from lib.utils.devices import has_fast_bfloat16, keep_freed_memory, pick_device, seed_everything
-from lib.utils.errors import Interrupted, UserError
+from lib.utils.errors import UserError
 
 NUM_FIXED_NOISE = 1024  # fixed latent vectors saved with a run; grids draw the first gan_run_folder.SAMPLE_GRID
 HISTORY_KEYS = ("iteration", "epoch", "loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2")
@@ -249,7 +249,7 @@ def train_gan(args, run_dir=None, checkpoint=None, log=print):
     number of the signal that interrupted the run: SIGINT for Ctrl-C, SIGTERM; else None).
     """
     run = set_up_run(args, run_dir, checkpoint, log)
-    if run_dir is not None and checkpoint is None:
+    if checkpoint is None:
         write_run_start(run)
 
     from tqdm import tqdm
@@ -275,17 +275,11 @@ def train_gan(args, run_dir=None, checkpoint=None, log=print):
                     break
                 write_epoch_outputs(run, epoch + 1)
     except NonFiniteLoss:
-        last = run.last_checkpoint
-        raise UserError("the losses became NaN or infinite in epoch {} (iteration {}), so training stopped; "
-                        "{}start again with a smaller --lr or another --seed".format(
-                            len(run.history["epoch"]) + 1, run.iteration + 1,
-                            "the last good checkpoint {} (epoch {}) is kept; ".format(last.path, last.epochs)
-                            if last.written else "")) from None
+        raise non_finite_loss_error(run.last_checkpoint, len(run.history["epoch"]) + 1,
+                                    "start again with a smaller --lr or another --seed") from None
     except KeyboardInterrupt:  # a second signal
-        last = run.last_checkpoint
-        raise Interrupted(stopped_at_once_message(
-            "run_gan_training.py", run_dir, last.path if last.written else None, "epoch {}".format(last.epochs),
-            len(run.history["epoch"]) + 1)) from None
+        raise stopped_at_once_error("run_gan_training.py", run_dir, run.last_checkpoint,
+                                    len(run.history["epoch"]) + 1) from None
     finally:
         bar.close()
 
@@ -333,7 +327,7 @@ def set_up_run(args, run_dir, checkpoint, log=print):
     run = GanRun(args, run_dir, device, generator, discriminator, run_g, run_d, optimizer_g, optimizer_d,
                  fixed_noise, autocast, torch.channels_last if channels_last else torch.contiguous_format,
                  data_generator, epoch_batches, data, math.ceil(num_images / args.batch_size),
-                 LastCheckpoint(os.path.join(run_dir, "checkpoint.pth") if run_dir is not None else None, 0))
+                 LastCheckpoint(os.path.join(run_dir, CHECKPOINT_NAME) if run_dir is not None else None))
     if checkpoint is not None:
         resume_run(run, checkpoint, log)
     run.ema = ModelEMA(generator, getattr(args, "ema_decay", EMA_DECAY))  # not part of training: it only watches G
@@ -352,7 +346,7 @@ def resume_run(run, checkpoint, log=print):
     run.fixed_noise = checkpoint["fixed_noise"].to(run.device)
     run.history = {key: list(checkpoint["history"][key]) for key in HISTORY_KEYS}
     run.iteration, run.start_epoch = checkpoint["iteration"], checkpoint["epoch"]
-    run.last_checkpoint.mark(run.start_epoch)
+    run.last_checkpoint.mark(run.start_epoch)  # the checkpoint resumed from is still there
     # a data order drawn on a GPU by older versions cannot be resumed on the CPU generator: seed it by the epoch
     restore_random_state(checkpoint["rng"], run.device, run.data_generator, run.args.seed + run.start_epoch, log)
 

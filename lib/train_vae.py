@@ -3,11 +3,12 @@
 The hot loop keeps its loss sums as tensors and reads them once per epoch (and every 50 steps for the progress
 bar unless --quiet), so the host does not wait on the device after every step. A checkpoint is written
 atomically after every epoch; Ctrl-C (or SIGTERM) finishes the current step, writes a checkpoint that resumes
-mid-epoch, and raises :class:`TrainingInterrupted`. What this shares with the GAN's trainer (stop requests, the
-random states in a checkpoint, the NaN guard, the newest checkpoint named in messages) is :mod:`lib.training_run`.
+mid-epoch, and raises :class:`TrainingInterrupted`; a second one stops at once with
+:class:`lib.utils.errors.Interrupted`, naming the newest checkpoint. What this shares with the GAN's trainer (stop
+requests, the random states in a checkpoint, the NaN guard, the messages that name the newest checkpoint) is
+:mod:`lib.training_run`.
 """
 import dataclasses
-import glob
 import inspect
 import os
 import signal
@@ -16,18 +17,15 @@ import typing
 import torch
 from tqdm import tqdm
 
-from lib.evaluation import PRIOR_QUALITY_NAME
-from lib.explore_latent_space import LATENT_CODES_NAME, LATENT_SPACE_NAME, LATENT_STATS_NAME, PRIOR_SAMPLES_NAME
 from lib.loss_vae import VAELoss
 from lib.mnist import mnist_loaders
-from lib.training_run import LastCheckpoint, NonFiniteLoss, StopRequest, check_finite, random_state, \
-    restore_random_state, save_history
+from lib.training_run import CHECKPOINT_NAME, LastCheckpoint, NonFiniteLoss, StopRequest, check_finite, \
+    non_finite_loss_error, random_state, restore_random_state, save_history, stopped_at_once_error
 from lib.utils.checkpoints import load_optimizer_state
 from lib.utils.devices import keep_freed_memory
 from lib.utils.errors import UserError
 from lib.utils.files import prepare_output_dir, save_figure, save_image_grid, save_torch
 
-CHECKPOINT_NAME = "checkpoint.pth"
 MODEL_NAME = "model.pth"
 LOSSES_NAME = "losses.json"
 CHECKPOINT_FORMAT = "vae-training-checkpoint-1"
@@ -47,15 +45,6 @@ def setup_mnist_dataloader(batch_size=128, data_dir=None, device="cpu", per_samp
     return mnist_loaders(batch_size, data_dir, device, per_sample, shuffle_seed, download)
 
 
-def run_files(output_dir):
-    """The files a training run (and plot_latent_space.py, which writes beside it) left in ``output_dir``."""
-    names = [CHECKPOINT_NAME, MODEL_NAME, LOSSES_NAME, "loss_curve.png", "training_samples.png",
-             LATENT_SPACE_NAME, LATENT_STATS_NAME, LATENT_CODES_NAME, PRIOR_SAMPLES_NAME, PRIOR_QUALITY_NAME]
-    paths = [os.path.join(output_dir, name) for name in names]
-    paths += sorted(glob.glob(os.path.join(glob.escape(output_dir), "reconstruction_*.png")))
-    return [path for path in paths if os.path.isfile(path)]
-
-
 class TrainingInterrupted(Exception):
     """Ctrl-C or SIGTERM (``signal_number``) stopped training after a complete step; ``checkpoint_path`` resumes it
     exactly."""
@@ -71,6 +60,8 @@ class TrainingInterrupted(Exception):
 def make_adam(parameters, lr):
     """Adam with the fused kernel where the installed torch has one for these tensors (one pass per tensor instead
     of about ten; the same update rule), else the default implementation."""
+    # On any device, the CPU too. The GAN's build_optimizers asks for it on CUDA only: fused Adam rounds
+    # differently, so changing either would change the bits of their seeded CPU runs.
     parameters = list(parameters)
     if "fused" in inspect.signature(torch.optim.Adam).parameters:
         try:
@@ -81,9 +72,11 @@ def make_adam(parameters, lr):
 
 
 @torch.no_grad()
-def evaluate(model, loader, criterion, device):
-    """Reconstruction and unweighted KL term per image over ``loader`` (a tensor ``(2,)``, not yet synchronised),
-    and the first ``N_RECONSTRUCTED`` inputs with their reconstructions. Uses the eval mode (z = mu)."""
+def held_out_losses(model, loader, criterion, device):
+    """The loss on data not trained on (the test set): reconstruction and unweighted KL term per image over
+    ``loader`` (a tensor ``(2,)`` in nats, not yet synchronised), and the first ``N_RECONSTRUCTED`` inputs with
+    their reconstructions. Uses the eval mode (z = mu). (Not named test_*: pytest would collect it where a test
+    imports it.)"""
     was_training = model.training
     model.eval()
     sums = torch.zeros(2, device=device)
@@ -132,11 +125,11 @@ def plot_losses(history, path=None):
 
 @dataclasses.dataclass
 class _VaeRun:
-    """What one call of :func:`train_vae` works with, built by :func:`_set_up_run`, advanced by the epochs."""
+    """What one call of :func:`train_vae` works with, built by :func:`set_up_run`, advanced by the epochs."""
     model: torch.nn.Module
     optimizer: torch.optim.Optimizer
     criterion: VAELoss
-    generator: typing.Optional[torch.Generator]  # the train loader's shuffle order, saved in checkpoints
+    data_generator: typing.Optional[torch.Generator]  # the train loader's shuffle order, saved in checkpoints
     device: torch.device
     output_dir: str
     num_epochs: int
@@ -146,7 +139,7 @@ class _VaeRun:
     steps_per_epoch: int
     run_args: dict
     history: dict  # per-image losses per epoch, as in losses.json
-    last: LastCheckpoint
+    last_checkpoint: LastCheckpoint  # the newest checkpoint.pth, named when a run fails
     checkpoint: typing.Optional[dict] = None  # the checkpoint resumed from, until its epoch is under way again
     done_epochs: int = 0
     start_step: int = 0  # batches of epoch done_epochs + 1 the checkpoint already trained
@@ -172,21 +165,30 @@ def train_vae(model, train_loader, test_loader, num_epochs=15, lr=1e-3, kl_loss_
     Returns:
         the history dict also written to ``losses.json``: per-image losses per epoch (test loss = test
         reconstruction + kl_loss_weight * test KL, with z = mu).
+
+    Raises:
+        TrainingInterrupted: a Ctrl-C or SIGTERM before the last epoch ended (a checkpoint resumes the run).
+        lib.utils.errors.Interrupted: a second one, which stops at once. UserError: a NaN or infinite loss.
     """
     device = torch.device(device)
     keep_freed_memory()
     prepare_output_dir(output_dir)
-    run = _set_up_run(model, train_loader, num_epochs, lr, kl_loss_weight, device, output_dir, checkpoint, run_args)
+    run = set_up_run(model, train_loader, num_epochs, lr, kl_loss_weight, device, output_dir, checkpoint, run_args)
     model.train()
-    with StopRequest() as stop:
-        for epoch in range(run.done_epochs + 1, num_epochs + 1):
-            try:
-                loss_sum = _train_one_epoch(run, train_loader, epoch, stop, save_images, quiet, callback)
-                _end_epoch(run, test_loader, epoch, loss_sum, save_images)
-            except NonFiniteLoss:
-                raise _nan_error(run, epoch) from None
-            if stop.requested and epoch < num_epochs:
-                raise TrainingInterrupted(run.last.path, epoch + 1, 0, run.steps_per_epoch, stop.requested)
+    epoch = None
+    try:
+        with StopRequest() as stop:
+            for epoch in range(run.done_epochs + 1, num_epochs + 1):
+                try:
+                    loss_sum = train_one_epoch(run, train_loader, epoch, stop, save_images, quiet, callback)
+                    end_epoch(run, test_loader, epoch, loss_sum, save_images)
+                except NonFiniteLoss:
+                    raise non_finite_loss_error(run.last_checkpoint, epoch, "try a smaller --lr") from None
+                if stop.requested and epoch < num_epochs:
+                    raise TrainingInterrupted(run.last_checkpoint.path, epoch + 1, 0, run.steps_per_epoch,
+                                              stop.requested)
+    except KeyboardInterrupt:  # a second signal: stop now (the atomic writes leave no half-written file)
+        raise stopped_at_once_error("run_vae_training.py", output_dir, run.last_checkpoint, epoch) from None
 
     save_torch(model.state_dict(), os.path.join(output_dir, MODEL_NAME))
     save_history(run.history, os.path.join(output_dir, LOSSES_NAME))
@@ -195,7 +197,7 @@ def train_vae(model, train_loader, test_loader, num_epochs=15, lr=1e-3, kl_loss_
     return run.history
 
 
-def _set_up_run(model, train_loader, num_epochs, lr, kl_loss_weight, device, output_dir, checkpoint, run_args):
+def set_up_run(model, train_loader, num_epochs, lr, kl_loss_weight, device, output_dir, checkpoint, run_args):
     """The model on ``device`` with a fresh Adam and the VAE loss, and an empty history; or, given a
     ``checkpoint``, the weights, Adam moments, history and position of the run it was written by."""
     model.to(device)
@@ -214,7 +216,7 @@ def _set_up_run(model, train_loader, num_epochs, lr, kl_loss_weight, device, out
     run.done_epochs, run.start_step, run.partial_loss = checkpoint["epoch"], checkpoint["step"], \
         checkpoint["partial_loss"]
     if run.start_step or run.done_epochs:
-        run.last.mark(run.done_epochs, run.start_step)
+        run.last_checkpoint.mark(run.done_epochs, run.start_step)
     if (checkpoint.get("n_train"), checkpoint.get("steps_per_epoch")) != (n_train, steps_per_epoch):
         raise UserError("the checkpoint was written while training on {} images in {} batches per epoch, but the "
                         "data now gives {} images in {} batches; resume with the same data and batch size".format(
@@ -231,23 +233,24 @@ def _start_epoch(run, train_loader):
     """
     checkpoint = run.checkpoint
     if checkpoint is not None:
-        restore_random_state(checkpoint["rng"]["epoch_start"], run.device, run.generator)
-    epoch_start_rng = random_state(run.device, run.generator)
+        restore_random_state(checkpoint["rng"]["epoch_start"], run.device, run.data_generator)
+    epoch_start_rng = random_state(run.device, run.data_generator)
     batches = iter(train_loader)
     loss_sum = torch.zeros((), device=run.device)
     step = 0
     if checkpoint is not None:
         for step in range(1, run.start_step + 1):
             next(batches)
-        restore_random_state(checkpoint["rng"]["now"], run.device, run.generator)
+        restore_random_state(checkpoint["rng"]["now"], run.device, run.data_generator)
         loss_sum += run.partial_loss
         run.checkpoint = None
     return epoch_start_rng, batches, step, loss_sum
 
 
-def _train_one_epoch(run, train_loader, epoch, stop, save_images, quiet, callback):
-    """One Adam step per batch of epoch ``epoch`` (the rest of it when resuming); returns the sum of the batches'
-    mean losses, a 0-d tensor left on the device (no synchronisation per step; a NaN stays in it).
+def train_one_epoch(run, train_loader, epoch, stop, save_images, quiet, callback):
+    """One Adam step per batch of epoch ``epoch`` (the rest of it when resuming); returns the epoch's summed loss
+    (nats; :class:`VAELoss` sums over each batch, so divide by ``run.n_train`` for the loss per image), a 0-d tensor
+    left on the device (no synchronisation per step; a NaN stays in it).
 
     A stop request short of the epoch's end writes a checkpoint that resumes after this step and raises
     :class:`TrainingInterrupted`.
@@ -278,15 +281,15 @@ def _train_one_epoch(run, train_loader, epoch, stop, save_images, quiet, callbac
             progress.close()
             check_finite([loss_sum.item()])  # a NaN state is no checkpoint to resume from
             _write_checkpoint(run, epoch_start_rng, epoch - 1, step, loss_sum.item())
-            raise TrainingInterrupted(run.last.path, epoch, step, run.steps_per_epoch, stop.requested)
+            raise TrainingInterrupted(run.last_checkpoint.path, epoch, step, run.steps_per_epoch, stop.requested)
     progress.close()
     return loss_sum
 
 
-def _end_epoch(run, test_loader, epoch, loss_sum, save_images):
+def end_epoch(run, test_loader, epoch, loss_sum, save_images):
     """After epoch ``epoch``: evaluate on ``test_loader``, add the epoch to the history and print it, and write
     ``reconstruction_{epoch}.png``, the checkpoint and ``losses.json``. ``loss_sum``: the epoch's 0-d loss sum."""
-    test_terms, shown = evaluate(run.model, test_loader, run.criterion, run.device)
+    test_terms, shown = held_out_losses(run.model, test_loader, run.criterion, run.device)
     train_loss, test_reconstruction, test_kl = (torch.cat([(loss_sum / run.n_train).view(1), test_terms])
                                                 .tolist())  # the one synchronisation per epoch
     weight = run.kl_loss_weight
@@ -301,7 +304,7 @@ def _end_epoch(run, test_loader, epoch, loss_sum, save_images):
     if save_images:
         save_image_grid(torch.cat(shown), os.path.join(run.output_dir, "reconstruction_{}.png".format(epoch)),
                         nrow=N_RECONSTRUCTED)
-    _write_checkpoint(run, random_state(run.device, run.generator), epoch, 0, 0.0)
+    _write_checkpoint(run, random_state(run.device, run.data_generator), epoch, 0, 0.0)
     save_history(run.history, os.path.join(run.output_dir, LOSSES_NAME))
 
 
@@ -312,14 +315,6 @@ def _write_checkpoint(run, epoch_start_rng, epochs, step, loss_sum):
                 "epoch": epochs, "step": step, "partial_loss": loss_sum, "num_epochs": run.num_epochs,
                 "n_train": run.n_train, "steps_per_epoch": run.steps_per_epoch,
                 "kl_loss_weight": run.kl_loss_weight, "lr": run.lr, "history": run.history, "args": run.run_args,
-                "rng": {"epoch_start": epoch_start_rng, "now": random_state(run.device, run.generator)}},
-               run.last.path)
-    run.last.mark(epochs, step)
-
-
-def _nan_error(run, epoch):
-    """The UserError for a NaN or infinite loss in epoch ``epoch``, naming the last good checkpoint."""
-    kept = ("{} still holds the last good state ({})".format(run.last.path, run.last.describe())
-            if run.last.written else "no checkpoint was written")
-    return UserError("the loss became NaN or infinite in epoch {}; training stopped and {}; try a smaller --lr"
-                     .format(epoch, kept))
+                "rng": {"epoch_start": epoch_start_rng, "now": random_state(run.device, run.data_generator)}},
+               run.last_checkpoint.path)
+    run.last_checkpoint.mark(epochs, step)

@@ -4,8 +4,15 @@ A trainer writes ``checkpoint.pth`` into its run folder now and then; what it ne
 both: stopping cleanly on Ctrl-C or SIGTERM (:class:`StopRequest`), capturing and restoring the random streams a
 checkpoint carries (:func:`random_state`, :func:`restore_random_state`), knowing which state the newest checkpoint
 holds (:class:`LastCheckpoint`) so that a run stopped by a NaN loss (:func:`check_finite`) or at once by a second
-signal names it, and the command that resumes a run (:func:`resume_command`). Where the trainers differ on purpose
-(the VAE stops and resumes mid-epoch, the GAN finishes its epoch) stays in lib/train_vae.py and lib/train_gan.py.
+signal names it, and the command that resumes a run (:func:`resume_command`). Both name a NaN loss with
+:func:`non_finite_loss_error` and a second signal with :func:`stopped_at_once_error`.
+
+Where the trainers differ on purpose stays in lib/train_vae.py and lib/train_gan.py. On the first signal the VAE
+stops after the current step, writes a checkpoint that resumes mid-epoch (it replays the epoch's shuffle) and
+raises :class:`lib.train_vae.TrainingInterrupted`, which run_vae_training.py turns into the resume command: an
+exception, because ``train_vae`` is the course's API and returns the history alone. The GAN's checkpoints hold
+whole epochs only, so it finishes its epoch, writes one and returns its result dict (its own API) with status
+"interrupted", which run_gan_training.py turns into the resume command.
 """
 import json
 import math
@@ -14,8 +21,10 @@ import threading
 
 import torch
 
-from lib.utils.errors import shell_quote
+from lib.utils.errors import Interrupted, UserError, shell_quote
 from lib.utils.files import save_text
+
+CHECKPOINT_NAME = "checkpoint.pth"  # the resumable checkpoint in a run folder, of either trainer
 
 
 class StopRequest:
@@ -102,7 +111,8 @@ def restore_data_state(data_generator, state, fallback_seed, log=print):
 
 class LastCheckpoint:
     """Where a run's ``checkpoint.pth`` is (``path``; None for a run that writes nothing) and which state the
-    newest one written holds: ``epochs`` complete epochs and ``step`` batches of the next (None: none written)."""
+    newest one written holds: ``epochs`` complete epochs and ``step`` batches of the next (None: none written yet).
+    The trainers :meth:`mark` it wherever they write a checkpoint."""
 
     def __init__(self, path, epochs=None, step=0):
         self.path, self.epochs, self.step = path, epochs, step
@@ -117,21 +127,30 @@ class LastCheckpoint:
         return self.path is not None and self.epochs is not None
 
     def describe(self):
-        """The state in words: "end of epoch 3", or "epoch 4, batch 17" mid-epoch."""
+        """The state in words: "end of epoch 3", "epoch 4, batch 17" mid-epoch, or "before the first epoch"."""
         if self.step:
             return "epoch {}, batch {}".format(self.epochs + 1, self.step)
-        return "end of epoch {}".format(self.epochs)
+        return "end of epoch {}".format(self.epochs) if self.epochs else "before the first epoch"
 
 
 class NonFiniteLoss(Exception):
-    """A loss (or the discriminator's output) became NaN or infinite; the trainer turns it into a UserError that
-    names its :class:`LastCheckpoint`."""
+    """A loss (or the discriminator's output) became NaN or infinite; the trainer turns it into the UserError of
+    :func:`non_finite_loss_error`."""
 
 
 def check_finite(values):
     """Raise :class:`NonFiniteLoss` when one of ``values`` (floats read from the device) is NaN or infinite."""
     if not all(math.isfinite(value) for value in values):
         raise NonFiniteLoss()
+
+
+def non_finite_loss_error(last_checkpoint, epoch, advice):
+    """The UserError of a run whose loss became NaN or infinite in epoch ``epoch``: which checkpoint it keeps (the
+    :class:`LastCheckpoint` ``last_checkpoint``) with the state it holds, and ``advice``, what to try instead."""
+    kept = ("the last good checkpoint {} ({}) is kept".format(last_checkpoint.path, last_checkpoint.describe())
+            if last_checkpoint.written else "no checkpoint was written")
+    return UserError("the loss became NaN or infinite in epoch {}, so training stopped; {}; {}".format(
+        epoch, kept, advice))
 
 
 def resume_command(script, run_dir):
@@ -148,6 +167,15 @@ def stopped_at_once_message(script, run_dir, checkpoint_path=None, holds=None, e
         return "{}; nothing was saved".format(where)
     return "{}; the last checkpoint {}{} is kept: resume it with `{}`".format(
         where, checkpoint_path, " ({})".format(holds) if holds else "", resume_command(script, run_dir))
+
+
+def stopped_at_once_error(script, run_dir, last_checkpoint, epoch=None):
+    """The :class:`Interrupted` of a run stopped at once in epoch ``epoch`` (None: not known), whose newest
+    checkpoint is the :class:`LastCheckpoint` ``last_checkpoint``: :func:`stopped_at_once_message` as its text."""
+    if not last_checkpoint.written:
+        return Interrupted(stopped_at_once_message(script, run_dir, None, epoch=epoch))
+    return Interrupted(stopped_at_once_message(script, run_dir, last_checkpoint.path, last_checkpoint.describe(),
+                                               epoch))
 
 
 def save_history(history, path):

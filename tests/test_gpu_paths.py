@@ -118,8 +118,8 @@ def test_nan_probabilities_end_in_the_sentence_even_where_bceloss_would_assert(f
     err = user_error(capsys, ["--data_dir", flowers, "--output_dir", str(tmp_path), "--epochs", "3",
                               "--checkpoint_every", "1"] + TINY)
     (run_dir,) = glob.glob(str(tmp_path / "run_*"))
-    assert "the losses became NaN or infinite in epoch 2" in err
-    assert "the last good checkpoint {} (epoch 1) is kept".format(os.path.join(run_dir, "checkpoint.pth")) in err
+    assert "the loss became NaN or infinite in epoch 2, so training stopped; the last good checkpoint {} (end of " \
+        "epoch 1) is kept".format(os.path.join(run_dir, "checkpoint.pth")) in err
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -147,8 +147,8 @@ def test_bf16_on_a_t4_is_refused_in_one_sentence(monkeypatch, flowers):
 # 8. An unusable GPU is found by a tiny kernel when the device is picked
 
 def fake_gpu(monkeypatch, failure, name="Tesla K80", capability=(3, 7)):
-    monkeypatch.setattr(devices, "_CUDA_CHECKED", {}, raising=False)  # (raising=False: today's main has none)
-    monkeypatch.setattr(devices, "_WARNED", set(), raising=False)
+    monkeypatch.setattr(devices, "_CUDA_CHECKED", {})
+    monkeypatch.setattr(devices, "_WARNED", set())
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: name)
@@ -157,7 +157,7 @@ def fake_gpu(monkeypatch, failure, name="Tesla K80", capability=(3, 7)):
 
     def kernels(device):
         raise RuntimeError(failure)
-    monkeypatch.setattr(devices, "_run_tiny_kernels", kernels, raising=False)
+    monkeypatch.setattr(devices, "_run_tiny_kernels", kernels)
 
 
 def test_gpu_without_kernels_for_this_build(monkeypatch, capsys):

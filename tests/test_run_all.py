@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 
 import pytest
 
@@ -179,6 +180,11 @@ def test_the_results_lookups_run_all_calls_import_no_pdf_or_plotting_library(tmp
                             stderr=subprocess.PIPE, universal_newlines=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+    from lib.report.results import load_vae_run
+    (folder / "prior_quality.json").write_text(json.dumps({"seeds": []}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's mean of nothing warns and gives nan
+        assert load_vae_run(str(tmp_path), 1.0).prior is None
 
 
 if __name__ == "__main__":

@@ -1,13 +1,18 @@
-"""The training loops' signal handling: the first Ctrl-C or SIGTERM is named, a second one stops at once (130)."""
+"""The training loops' signal handling: the first Ctrl-C or SIGTERM is named, a second one stops at once (130) and
+names the newest checkpoint with the state it holds, in both trainers and before the VAE's training starts."""
 import os
 import signal
 import sys
 
 import pytest
 
+import lib.train_vae
 import run_gan_training
+import run_vae_training
+from lib.model_vae import VAE
+from lib.train_vae import setup_mnist_dataloader, train_vae
 from lib.training_run import StopRequest
-from lib.utils.errors import run_main
+from lib.utils.errors import Interrupted, run_main
 from tests.fakes import make_flower_folder
 
 POSIX_SIGNALS = pytest.mark.skipif(os.name == "nt", reason="SIGTERM cannot be caught on Windows")
@@ -47,6 +52,33 @@ def test_a_second_ctrl_c_stops_a_gan_run_at_once_with_status_130(tmp_path, monke
     err = capsys.readouterr().err
     assert stopped.value.code == 130
     assert err.startswith("interrupted at once in epoch 1; the last checkpoint ") and "--resume" in err
+
+
+@POSIX_SIGNALS
+def test_a_second_ctrl_c_stops_a_vae_run_at_once_and_one_before_training_names_the_checkpoint_resumed(
+        fake_data_dir, tmp_path, monkeypatch, capsys):
+    def press_ctrl_c_twice(model, epoch, step):
+        if (epoch, step) == (2, 1):
+            signal.raise_signal(signal.SIGINT)
+            signal.raise_signal(signal.SIGINT)
+
+    train_loader, test_loader = setup_mnist_dataloader(128, fake_data_dir, shuffle_seed=0)
+    with pytest.raises(Interrupted) as stopped:
+        train_vae(VAE(), train_loader, test_loader, num_epochs=3, save_images=False, output_dir=str(tmp_path),
+                  quiet=True, callback=press_ctrl_c_twice)
+    checkpoint = os.path.join(str(tmp_path), "checkpoint.pth")
+    assert str(stopped.value) == (
+        "interrupted at once in epoch 2; the last checkpoint {} (end of epoch 1) is kept: resume it with `python "
+        "run_vae_training.py --resume {}`".format(checkpoint, tmp_path))
+
+    def ctrl_c_while_loading(*args, **kwargs):  # outside train_vae: run_vae_training.py names the checkpoint
+        raise KeyboardInterrupt
+    monkeypatch.setattr(lib.train_vae, "setup_mnist_dataloader", ctrl_c_while_loading)
+    with pytest.raises(SystemExit) as stopped:
+        run_main(run_vae_training.main, ["--resume", str(tmp_path), "--epochs", "3", "--data_dir", fake_data_dir])
+    assert stopped.value.code == 130
+    assert capsys.readouterr().err.startswith(
+        "interrupted at once; the last checkpoint {} (end of epoch 1) is kept".format(checkpoint))
 
 
 if __name__ == "__main__":

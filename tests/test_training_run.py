@@ -28,6 +28,8 @@ def test_a_random_state_puts_back_the_global_stream_and_the_data_order():
 def test_the_last_checkpoint_in_words():
     last = LastCheckpoint("run/checkpoint.pth")
     assert not last.written and not LastCheckpoint(None, 0).written
+    last.mark(0)
+    assert last.written and last.describe() == "before the first epoch"
     last.mark(3)
     assert last.written and last.describe() == "end of epoch 3"
     last.mark(3, 17)

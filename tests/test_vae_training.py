@@ -10,7 +10,7 @@ from PIL import Image
 
 from lib.loss_vae import VAELoss
 from lib.model_vae import VAE
-from lib.train_vae import TrainingInterrupted, evaluate, setup_mnist_dataloader, train_vae
+from lib.train_vae import TrainingInterrupted, held_out_losses, setup_mnist_dataloader, train_vae
 from lib.utils.checkpoints import load_checkpoint
 from lib.utils.devices import seed_everything
 from lib.utils.errors import UserError
@@ -59,7 +59,7 @@ def test_short_training_lowers_the_loss_and_writes_the_outputs(reference_run, fa
     assert all(torch.equal(saved[k], v) for k, v in model.state_dict().items())
     # Training lowered the test loss well below that of the initialisation.
     seed_everything(0)
-    initial_terms, _ = evaluate(VAE(), data["test_loader"], VAELoss(), torch.device("cpu"))
+    initial_terms, _ = held_out_losses(VAE(), data["test_loader"], VAELoss(), torch.device("cpu"))
     assert history["test_loss"][-1] < initial_terms.sum().item() - 50
 
 
@@ -96,7 +96,9 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(fake_data_dir, tmp_pa
         if (epoch, step) == (2, 1):
             model.fc4.bias.data.fill_(float("nan"))
 
-    with pytest.raises(UserError, match=r"NaN or infinite in epoch 2; .* last good state \(end of epoch 1\)"):
+    with pytest.raises(UserError, match=r"^the loss became NaN or infinite in epoch 2, so training stopped; the last "
+                                        r"good checkpoint .*checkpoint\.pth \(end of epoch 1\) is kept; try a "
+                                        r"smaller --lr$"):
         _train(fake_data_dir, tmp_path, callback=poison)
     checkpoint = load_checkpoint(str(tmp_path / "checkpoint.pth"), "")
     assert checkpoint["epoch"] == 1 and all(torch.isfinite(v).all() for v in checkpoint["model"].values())

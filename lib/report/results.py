@@ -103,10 +103,13 @@ def load_vae_run(results_root, kl_loss_weight):
 
 
 def mean_scores(path):
-    """(mean FD, mean KID) over the seeds from a run's prior_quality.json, or None when it is missing/unreadable."""
+    """(mean FD, mean KID) over the seeds from a run's prior_quality.json, or None when it is missing, unreadable or
+    holds no seed."""
     try:
         with open(path) as handle:
             seeds = json.load(handle)["seeds"]
+        if not seeds:
+            return None
         return float(np.mean([s["fd"] for s in seeds])), float(np.mean([s["kid"] for s in seeds]))
     except (OSError, ValueError, KeyError, TypeError):
         return None

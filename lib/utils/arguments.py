@@ -1,5 +1,7 @@
-"""argparse types and the flags every script shares: a wrong value ends in argparse's usage line and one
-sentence, exit status 2."""
+"""argparse types for the scripts' flags, and the flags every script shares (--device, --quiet, --show).
+
+A wrong value ends in argparse's usage line and one sentence, exit status 2.
+"""
 import argparse
 import datetime
 import math

@@ -1,5 +1,7 @@
-"""Loading what torch.save wrote, safely: checkpoints, optimizer states and model weights checked against the
-model, each failure one sentence."""
+"""Loading what torch.save wrote, safely: checkpoints, optimizer states and model weights.
+
+Weights are checked against the model they are loaded into; each failure is one sentence.
+"""
 import inspect
 import os
 

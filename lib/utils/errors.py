@@ -1,7 +1,9 @@
 """Errors a user can fix, and how every script reports them: one sentence on stderr, never a traceback.
 
 Scripts wrap their ``main`` in :func:`run_main`, so anything a user can cause (missing data, a wrong flag,
-no GPU) ends in one sentence on stderr and exit status 2 instead of a traceback.
+no GPU) ends in one sentence on stderr and exit status 2 instead of a traceback. The small helpers those
+sentences are made with live here too: :func:`plural` ("2 epochs"), :func:`shell_quote` (a path in a command to
+copy) and :func:`require_folder` (a folder that must exist).
 """
 import os
 import shlex

@@ -1,5 +1,8 @@
-"""Writing results: output folders checked before work starts, and atomic writes of tensors, text, figures and
-image grids (a crash, a Ctrl-C or a full disk never leaves a half-written file); --show opens the figures."""
+"""Writing results: output folders checked before work starts, atomic writes, and --show's windows.
+
+Tensors, text, figures and image grids are written atomically, so a crash, a Ctrl-C or a full disk never leaves a
+half-written file.
+"""
 import contextlib
 import errno
 import os
