@@ -108,14 +108,24 @@ def user_error(capsys, main, argv):
 def start_and_terminate(argv, written, cwd):
     """Run a script as its own process in ``cwd``, send it SIGTERM once a file ``written`` (a glob) exists: it is
     training. Returns its exit status, stdout and stderr."""
-    import signal
+    return terminate_once_written(start_script(argv, cwd), written)
+
+
+def start_script(argv, cwd):
+    """Start ``python argv`` as its own process in ``cwd`` (the repository on its path, headless, output piped) and
+    return it at once: the caller can do its own slow work (importing torch) while the script starts."""
     import subprocess
     import sys
-    import time
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    process = subprocess.Popen([sys.executable] + argv, cwd=str(cwd), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, universal_newlines=True,
-                               env=dict(os.environ, PYTHONPATH=root, MPLBACKEND="Agg"))
+    return subprocess.Popen([sys.executable] + argv, cwd=str(cwd), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            universal_newlines=True, env=dict(os.environ, PYTHONPATH=root, MPLBACKEND="Agg"))
+
+
+def terminate_once_written(process, written):
+    """Send a process of :func:`start_script` SIGTERM once a file ``written`` (a glob) exists, checking it is still
+    running then; returns its exit status, stdout and stderr."""
+    import signal
+    import time
     deadline = time.time() + 120
     while not glob.glob(written) and process.poll() is None and time.time() < deadline:
         time.sleep(0.05)

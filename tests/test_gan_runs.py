@@ -15,11 +15,19 @@ from lib.model_gan import Generator
 from lib.train_gan import build_models, build_optimizers, update_discriminator, update_generator
 from lib.utils.checkpoints import load_checkpoint
 from lib.utils.devices import seed_everything
-from tests.fakes import assert_same_weights, gan_weights, train_tiny_gan
+from tests.fakes import assert_same_weights, gan_weights, make_flower_folder, train_tiny_gan
 
 
-def test_two_iteration_run_writes_every_output(flowers, tmp_path):
-    run_dir = train_tiny_gan(flowers, tmp_path / "out")
+@pytest.fixture(scope="module")
+def one_epoch_run(tmp_path_factory):
+    """A tiny 1-epoch run (2 updates) and its flowers folder, read by two tests: one training run less."""
+    root = tmp_path_factory.mktemp("one_epoch")
+    flowers = make_flower_folder(root / "flowers", count=8)
+    return flowers, train_tiny_gan(flowers, root / "out")
+
+
+def test_two_iteration_run_writes_every_output(one_epoch_run):
+    _, run_dir = one_epoch_run
     assert os.path.basename(run_dir).startswith("run_ep1_bs4_lr0.0002_nz64_ngf4_ndf4_seed999_")
     for name in ("training_images.png", "fixed_noise.pt", "samples/iter_000000.png", "samples_final.png",
                  "losses.png", "history.json", "generator.pth", "discriminator.pth", "checkpoint.pth"):
@@ -36,8 +44,9 @@ def test_two_iteration_run_writes_every_output(flowers, tmp_path):
     Generator(4).load_state_dict(generator_state)  # strict: the plain reference layout
 
 
-def test_seeded_runs_repeat_bit_for_bit(flowers, tmp_path):
-    first, second = train_tiny_gan(flowers, tmp_path / "a"), train_tiny_gan(flowers, tmp_path / "b")
+def test_seeded_runs_repeat_bit_for_bit(one_epoch_run, tmp_path):
+    flowers, first = one_epoch_run
+    second = train_tiny_gan(flowers, tmp_path / "b")
     assert_same_weights(gan_weights(first), gan_weights(second))
 
 

@@ -2,6 +2,7 @@
 for it, an unwritable folder): one sentence, exit status 2, no traceback. (Wrong arguments:
 test_gan_script_arguments.py.)"""
 import os
+import shutil
 import sys
 
 import pytest
@@ -12,13 +13,21 @@ import lib.train_gan as train_gan_module
 import run_gan_training
 from lib.model_gan import Generator
 from lib.utils.checkpoints import load_checkpoint
-from tests.fakes import train_tiny_gan, user_error
+from tests.fakes import make_flower_folder, train_tiny_gan, user_error
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def test_resume_keeps_the_run_settings_and_accepts_its_checkpoint_file(capsys, tmp_path, flowers):
-    run_dir = train_tiny_gan(flowers, tmp_path / "out")
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    """A finished tiny 1-epoch run, trained once for the two tests that resume it; a test that changes it copies
+    it first."""
+    root = tmp_path_factory.mktemp("finished")
+    return train_tiny_gan(make_flower_folder(root / "flowers", count=8), root / "out")
+
+
+def test_resume_keeps_the_run_settings_and_accepts_its_checkpoint_file(capsys, tmp_path, finished_run):
+    run_dir = shutil.copytree(finished_run, str(tmp_path / "out" / os.path.basename(finished_run)))
     err = user_error(capsys, run_gan_training.main, ["--resume", run_dir, "--epochs", "2", "--lr", "0.5"])
     assert "--lr 0.5 differs from the run in {} (0.0002); leave it out when resuming".format(run_dir) in err
     err = user_error(capsys, run_gan_training.main, ["--resume", run_dir, "--epochs", "2", "--batch_size", "16"])
@@ -54,9 +63,8 @@ def test_unwritable_output_and_bad_resume_folders(capsys, tmp_path, flowers):
     assert "cannot write into the output folder" in err
 
 
-def test_resuming_a_finished_run_says_so(capsys, tmp_path, flowers):
-    run_dir = train_tiny_gan(flowers, tmp_path / "out")
-    err = user_error(capsys, run_gan_training.main, ["--resume", run_dir, "--device", "cpu"])
+def test_resuming_a_finished_run_says_so(capsys, finished_run):
+    err = user_error(capsys, run_gan_training.main, ["--resume", finished_run, "--device", "cpu"])
     assert "has already trained all 1 epochs; pass a larger --epochs" in err
 
 

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from lib.utils.checkpoints import load_checkpoint
-from tests.fakes import TINY_GAN, make_flower_folder, start_and_terminate
+from tests.fakes import TINY_GAN, make_flower_folder, start_script, terminate_once_written
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -15,9 +15,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 @pytest.mark.skipif(os.name == "nt", reason="SIGTERM cannot be caught on Windows")
 def test_sigterm_stops_a_gan_run_with_a_checkpoint_and_the_resume_command(tmp_path):
     flowers = make_flower_folder(tmp_path / "flowers", count=8)
-    status, out, err = start_and_terminate(
-        [os.path.join(ROOT, "run_gan_training.py"), "--data_dir", flowers, "--output_dir", str(tmp_path / "out"),
-         "--epochs", "100000"] + TINY_GAN, str(tmp_path / "out" / "run_*" / "samples" / "iter_000010.png"), tmp_path)
+    process = start_script([os.path.join(ROOT, "run_gan_training.py"), "--data_dir", flowers, "--output_dir",
+                            str(tmp_path / "out"), "--epochs", "100000"] + TINY_GAN, tmp_path)
+    import torch  # noqa: F401 (load_checkpoint needs it: imported now, on the other core, while the script starts)
+    status, out, err = terminate_once_written(process, str(tmp_path / "out" / "run_*" / "samples" / "iter_000010.png"))
     (run_dir,) = glob.glob(str(tmp_path / "out" / "run_*"))
     assert status == 143 and "Traceback" not in err, err
     assert "SIGTERM: finishing this epoch, then writing a checkpoint" in out
