@@ -168,3 +168,38 @@ def one_sentence(capsys, main, argv):
     err = capsys.readouterr().err
     assert stopped.value.code == 2 and "Traceback" not in err and err.count("error") == 1
     return err
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# A test's own imports while a script it started runs: the script's start (torch, its dynamo, matplotlib) takes
+# seconds of one core, and the test needs the same imports afterwards; made in a thread, they use the other core.
+
+def in_background(function):
+    """Start ``function()`` in a thread; returns a future whose ``result()`` waits for it and raises what it raised.
+
+    The main thread waiting on a pipe, in ``communicate`` or in ``time.sleep`` leaves the interpreter to it.
+    """
+    import concurrent.futures
+    executor = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    future = executor.submit(function)
+    executor.shutdown(wait=False)
+    return future
+
+
+def warm_up_vae_training():
+    """Make the imports a VAE run makes on first use: torch, the dynamo its Adam imports at its first step,
+    torchvision (image grids), matplotlib's pyplot and the fonts of a first drawing (the loss curve). Nothing is
+    written and no random number is drawn."""
+    import io
+    import torch
+    import torchvision.utils  # noqa: F401 (what save_image_grid imports)
+    import matplotlib.pyplot as plt
+    from lib.train_vae import make_adam, plot_losses
+    weight = torch.zeros(2, requires_grad=True)
+    optimizer = make_adam([weight], 1e-3)
+    weight.sum().backward()
+    optimizer.step()
+    figure = plot_losses({"kl_loss_weight": 1.0, "epochs": [1], "train_loss": [1.0], "test_loss": [1.0],
+                          "test_reconstruction": [1.0], "test_kl": [0.0]})
+    figure.savefig(io.BytesIO(), format="png", dpi=110)
+    plt.close(figure)

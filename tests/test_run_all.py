@@ -74,9 +74,10 @@ SCRIPTS = ["plot_clt.py", "plot_normal.py", "run_vae_training.py", "plot_latent_
 pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="run_all.sh needs bash")
 
 
-@pytest.fixture
-def repo(tmp_path):
-    """A copy of run_all.sh and lib/ with stub scripts; returns (folder, run function, log path)."""
+def make_repo(tmp_path):
+    """A copy of run_all.sh and lib/ with stub scripts in ``tmp_path``; returns (folder, run function, start
+    function). ``start(*args, **env)`` starts run_all.sh and returns a function that waits for it and returns what
+    ``run`` returns: the finished process and the stubs' command lines."""
     folder = tmp_path / "repo"
     folder.mkdir()
     shutil.copy(os.path.join(ROOT, "run_all.sh"), str(folder))
@@ -92,16 +93,43 @@ def repo(tmp_path):
     env = dict(os.environ, PYTHON=sys.executable, STUB_LOG=str(log), REAL_ROOT=ROOT, REFERENCE_DIR=str(reference),
                DATA_SOURCE=str(tmp_path / "no_data"), MNIST_ROOT=str(tmp_path / "no_mnist"))
 
-    def run(*args, **extra_env):
+    def start(*args, **extra_env):
         if log.exists():
             log.unlink()
-        result = subprocess.run(["bash", str(folder / "run_all.sh")] + list(args), cwd=str(tmp_path),
-                                env=dict(env, **extra_env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                universal_newlines=True)
-        calls = log.read_text().splitlines() if log.exists() else []
-        return result, calls
+        process = subprocess.Popen(["bash", str(folder / "run_all.sh")] + list(args), cwd=str(tmp_path),
+                                   env=dict(env, **extra_env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   universal_newlines=True)
+        finished = []
 
-    return folder, run
+        def finish():
+            if not finished:
+                out, err = process.communicate()
+                result = subprocess.CompletedProcess(process.args, process.returncode, out, err)
+                finished.append((result, log.read_text().splitlines() if log.exists() else []))
+            return finished[0]
+        return finish
+
+    def run(*args, **extra_env):
+        return start(*args, **extra_env)()
+
+    return folder, run, start
+
+
+@pytest.fixture
+def repo(tmp_path):
+    """A copy of run_all.sh and lib/ with stub scripts; returns (folder, run function)."""
+    return make_repo(tmp_path)[:2]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def failing_run(tmp_path_factory):
+    """run_all.sh --quick whose GAN training fails, in a stub repository of its own, started before the first test
+    of this file: it runs on the second core while the first test runs its three; returns (folder, a function that
+    waits for it and returns the finished process and the stubs' command lines)."""
+    folder, _, start = make_repo(tmp_path_factory.mktemp("failing"))
+    finish = start("--quick", STUB_FAIL="run_gan_training.py")
+    yield folder, finish
+    finish()  # where its test was not selected, it still ends before its folder may go
 
 
 def test_quick_run_order_separate_root_reuse_and_force(repo):
@@ -138,9 +166,9 @@ def test_quick_run_order_separate_root_reuse_and_force(repo):
     assert len(calls) == 15
 
 
-def test_stops_at_the_first_failure_with_the_step_name(repo):
-    folder, run = repo
-    result, calls = run("--quick", STUB_FAIL="run_gan_training.py")
+def test_stops_at_the_first_failure_with_the_step_name(failing_run):
+    folder, finish = failing_run
+    result, calls = finish()
     assert result.returncode != 0
     assert 'run_all: FAILED in step "part 4: GAN training, 2 epoch(s) (run_gan_training.py)"' in result.stderr
     assert calls[-1].startswith("run_gan_training.py")  # nothing ran after it

@@ -9,6 +9,7 @@ import pytest
 
 import run_vae_training
 from lib.utils.checkpoints import load_checkpoint
+from tests.fakes import in_background, warm_up_vae_training
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -20,11 +21,14 @@ def test_ctrl_c_writes_a_checkpoint_and_says_how_to_resume(tmp_path, fake_data_d
     process = subprocess.Popen([sys.executable, "-u", "run_vae_training.py", "--data_dir", fake_data_dir,
                                 "--output_dir", run_dir, "--epochs", "500", "--quiet"], cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # The resume below needs torch, its dynamo and pyplot; imported while the script starts, on the other core.
+    warm_up = in_background(warm_up_vae_training)
     for line in process.stdout:
         if line.startswith("epoch"):
             break
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
+    warm_up.result()
     assert process.returncode == 130 and "Traceback" not in err
     assert "holds that state; resume with `python run_vae_training.py --resume {}`".format(run_dir) in err
     assert os.path.isfile(os.path.join(run_dir, "checkpoint.pth")) and not os.path.exists(
