@@ -203,3 +203,28 @@ def warm_up_vae_training():
                           "test_reconstruction": [1.0], "test_kl": [0.0]})
     figure.savefig(io.BytesIO(), format="png", dpi=110)
     plt.close(figure)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Less work where a test checks something else
+
+def skip_loss_plots(monkeypatch):
+    """Make GAN runs note the losses.png they would draw instead of drawing it, for tests that never look at it:
+    the plot costs matplotlib's import and first figure (2 s of the 10 s a test file has on the 2-core machine)
+    and 0.35 s a run after that. Returns the list of paths the runs asked for, in order."""
+    import lib.gan_run_folder
+    asked = []
+    monkeypatch.setattr(lib.gan_run_folder, "plot_history", lambda history, path: asked.append(path))
+    return asked
+
+
+def few_standing_batches(monkeypatch, batches=2):
+    """Estimate standing statistics over ``batches`` batches instead of lib.gan_sampling.STANDING_BATCHES (100,
+    3 s for a tiny generator on the 2-core machine), for tests of something else that sample in standing mode.
+    The default is bound when the function is defined, so both modules' names of the function are replaced."""
+    import functools
+    import lib.evaluation.gan
+    import lib.gan_sampling
+    fewer = functools.partial(lib.gan_sampling.with_standing_statistics, batches=batches)
+    for module in (lib.gan_sampling, lib.evaluation.gan):
+        monkeypatch.setattr(module, "with_standing_statistics", fewer)

@@ -12,7 +12,7 @@ import generate_gan_images
 from lib.gan_sampling import interpolate_latents, latent_vectors, load_generator, sample_images
 from lib.model_gan import Generator, weights_init
 from lib.utils.devices import seed_everything
-from tests.fakes import train_tiny_gan, user_error
+from tests.fakes import few_standing_batches, skip_loss_plots, train_tiny_gan, user_error
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REFERENCE = os.path.join(ROOT, "..", "shared", "reference", "gan_model_g_2500_epochs.pth")
@@ -58,7 +58,9 @@ def test_temperature_needs_eval_mode(tmp_path):
     assert not load_generator(path, ngf=8, nz=16).training  # what generate_gan_images.py draws with
 
 
-def test_generate_images(capsys, tmp_path, flowers):
+def test_generate_images(capsys, tmp_path, flowers, monkeypatch):
+    skip_loss_plots(monkeypatch)  # the run is only a generator to draw from: its losses.png is never looked at
+    few_standing_batches(monkeypatch)  # the grid's default mode still runs; how well it estimates: test_gan_sampling
     err = user_error(capsys, generate_gan_images.main, ["--results_dir", str(tmp_path / "out")])
     assert "no trained generator found" in err and "python run_gan_training.py" in err
     run_dir = train_tiny_gan(flowers, tmp_path / "out")

@@ -19,6 +19,7 @@ from lib.utils.checkpoints import load_checkpoint
 from lib.utils.devices import has_fast_bfloat16, pick_device
 from lib.utils.errors import UserError, run_main
 from lib.utils.files import save_torch
+from tests.fakes import skip_loss_plots
 
 TINY = ["--ngf", "4", "--ndf", "4", "--batch_size", "4", "--device", "cpu", "--quiet"]
 
@@ -29,6 +30,12 @@ def train(flowers, output_dir, *extra):
                           + list(extra))
     (run_dir,) = glob.glob(os.path.join(str(output_dir), "run_*"))
     return run_dir
+
+
+@pytest.fixture(autouse=True)
+def no_loss_plots(monkeypatch):
+    """No test here looks at losses.png: its runs skip drawing it (matplotlib's import alone is 1 s)."""
+    skip_loss_plots(monkeypatch)
 
 
 def checkpoint_of(run_dir):

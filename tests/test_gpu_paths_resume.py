@@ -10,7 +10,24 @@ import torch
 import lib.train_gan as train_gan_module
 import run_gan_training
 from lib.utils.files import save_torch
+from tests.fakes import make_flower_folder, skip_loss_plots
 from tests.test_gpu_paths import TINY, checkpoint_of, same_weights, train, user_error
+
+
+@pytest.fixture(autouse=True)
+def no_loss_plots(monkeypatch):
+    """No test here looks at losses.png: its runs skip drawing it (matplotlib's import alone is 1 s)."""
+    skip_loss_plots(monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def straight(tmp_path_factory):
+    """A 2-epoch run straight through, on the flowers fixture's 8 photos: what a resumed and a compiled run of
+    the same settings must equal. Trained once for both tests that compare with it."""
+    flowers = make_flower_folder(tmp_path_factory.mktemp("flowers") / "flowers", count=8)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        skip_loss_plots(monkeypatch)
+        return train(flowers, tmp_path_factory.mktemp("straight"), "--epochs", "2")
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -21,7 +38,7 @@ def test_resume_takes_run_time_flags_from_the_command_line(flowers, tmp_path, mo
                     "--plot_every", "5", "--num_workers", "0")
     compiled = []
     monkeypatch.setattr(train_gan_module, "compile_models", lambda g, d, *args: compiled.append(1) or (g, d))
-    run_gan_training.main(["--resume", run_dir, "--epochs", "3", "--channels_last", "auto", "--checkpoint_every",
+    run_gan_training.main(["--resume", run_dir, "--epochs", "2", "--channels_last", "auto", "--checkpoint_every",
                            "1", "--plot_every", "1", "--num_workers", "1", "--compile", "--device", "cpu", "--quiet"])
     stored = checkpoint_of(run_dir)["args"]
     assert stored["channels_last"] is True  # auto, resolved for the CPU this run continues on
@@ -29,8 +46,7 @@ def test_resume_takes_run_time_flags_from_the_command_line(flowers, tmp_path, mo
     assert stored["compile"] is True and compiled == [1]
 
 
-def test_a_gpu_run_resumed_on_the_cpu_steps_with_the_cpus_adam(flowers, tmp_path):
-    straight = train(flowers, tmp_path / "straight", "--epochs", "2")
+def test_a_gpu_run_resumed_on_the_cpu_steps_with_the_cpus_adam(flowers, tmp_path, straight):
     run_dir = train(flowers, tmp_path / "gpu_made")
     checkpoint = checkpoint_of(run_dir)
     for name in ("optimizer_g", "optimizer_d"):  # as written by a CUDA run, whose Adam is the fused one
@@ -59,12 +75,12 @@ def test_compile_failure_is_one_sentence_and_leaves_no_run_folder(flowers, tmp_p
     assert "leave --compile out" in err and not glob.glob(str(tmp_path / "out" / "run_*"))
 
 
-def test_compile_trial_changes_nothing_in_the_run(flowers, tmp_path, monkeypatch):
+def test_compile_trial_changes_nothing_in_the_run(flowers, tmp_path, monkeypatch, straight):
     compiled = []
     monkeypatch.setattr(torch, "compile", lambda model, *args, **kwargs: compiled.append(model) or model)
     with_trial = train(flowers, tmp_path / "compiled", "--compile", "--epochs", "2")
     assert len(compiled) == 2
-    assert same_weights(with_trial, train(flowers, tmp_path / "eager", "--epochs", "2"))
+    assert same_weights(with_trial, straight)  # the eager run of the same settings
 
 
 if __name__ == "__main__":
