@@ -158,24 +158,15 @@ def resume_command(script, run_dir):
     return "python {} --resume {}".format(script, shell_quote(run_dir))
 
 
-def stopped_at_once_message(script, run_dir, checkpoint_path=None, holds=None, epoch=None):
-    """What a run stopped at once (a second Ctrl-C or SIGTERM, or one outside the training loop) says: the epoch
-    it was in, if known, and the checkpoint ``checkpoint_path`` it keeps (None: none), with the state it ``holds``
-    in words if known, and how to resume it."""
-    where = "interrupted at once{}".format(" in epoch {}".format(epoch) if epoch is not None else "")
-    if checkpoint_path is None:
-        return "{}; nothing was saved".format(where)
-    return "{}; the last checkpoint {}{} is kept: resume it with `{}`".format(
-        where, checkpoint_path, " ({})".format(holds) if holds else "", resume_command(script, run_dir))
-
-
 def stopped_at_once_error(script, run_dir, last_checkpoint, epoch=None):
-    """The :class:`Interrupted` of a run stopped at once in epoch ``epoch`` (None: not known), whose newest
-    checkpoint is the :class:`LastCheckpoint` ``last_checkpoint``: :func:`stopped_at_once_message` as its text."""
+    """The :class:`Interrupted` of a run stopped at once (a second Ctrl-C or SIGTERM, or one outside the training
+    loop) in epoch ``epoch`` (None: not known): it names the newest checkpoint, the :class:`LastCheckpoint`
+    ``last_checkpoint``, with the state it holds, and the command that resumes the run; or says nothing was saved."""
+    where = "interrupted at once{}".format(" in epoch {}".format(epoch) if epoch is not None else "")
     if not last_checkpoint.written:
-        return Interrupted(stopped_at_once_message(script, run_dir, None, epoch=epoch))
-    return Interrupted(stopped_at_once_message(script, run_dir, last_checkpoint.path, last_checkpoint.describe(),
-                                               epoch))
+        return Interrupted("{}; nothing was saved".format(where))
+    return Interrupted("{}; the last checkpoint {} ({}) is kept: resume it with `{}`".format(
+        where, last_checkpoint.path, last_checkpoint.describe(), resume_command(script, run_dir)))
 
 
 def save_history(history, path):

@@ -10,7 +10,7 @@ import torch
 
 from lib.model_vae import VAE
 from lib.train_vae import TrainingInterrupted, setup_mnist_dataloader, train_vae
-from lib.training_run import LastCheckpoint, random_state, restore_random_state, stopped_at_once_message
+from lib.training_run import LastCheckpoint, random_state, restore_random_state, stopped_at_once_error
 from lib.utils.checkpoints import load_checkpoint
 from lib.utils.devices import seed_everything
 
@@ -37,11 +37,13 @@ def test_the_last_checkpoint_in_words():
 
 
 def test_a_run_stopped_at_once_names_its_checkpoint_and_the_command_that_resumes_it():
-    assert stopped_at_once_message("run_gan_training.py", "out/run a", None, epoch=2) == \
+    none_yet = LastCheckpoint("out/run a/checkpoint.pth")
+    assert str(stopped_at_once_error("run_gan_training.py", "out/run a", none_yet, epoch=2)) == \
         "interrupted at once in epoch 2; nothing was saved"
-    said = stopped_at_once_message("run_gan_training.py", "out/run a", "out/run a/checkpoint.pth", "epoch 1", 2)
-    assert said == ("interrupted at once in epoch 2; the last checkpoint out/run a/checkpoint.pth (epoch 1) is kept: "
-                    "resume it with `python run_gan_training.py --resume 'out/run a'`")
+    said = str(stopped_at_once_error("run_gan_training.py", "out/run a", LastCheckpoint("out/run a/checkpoint.pth", 1),
+                                     2))
+    assert said == ("interrupted at once in epoch 2; the last checkpoint out/run a/checkpoint.pth (end of epoch 1) is "
+                    "kept: resume it with `python run_gan_training.py --resume 'out/run a'`")
 
 
 def _train(data_dir, output_dir, checkpoint=None, callback=None):

@@ -2,14 +2,13 @@
 resumes it (exit status 130); the resumed run finishes."""
 import os
 import signal
-import subprocess
 import sys
 
 import pytest
 
 import run_vae_training
 from lib.utils.checkpoints import load_checkpoint
-from tests.fakes import in_background, warm_up_vae_training
+from tests.fakes import in_background, start_script, warm_up_vae_training
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -17,10 +16,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT cannot be sent to a child process on Windows")
 def test_ctrl_c_writes_a_checkpoint_and_says_how_to_resume(tmp_path, fake_data_dir, capsys):
     run_dir = str(tmp_path / "run")
-    env = dict(os.environ, MPLBACKEND="")
-    process = subprocess.Popen([sys.executable, "-u", "run_vae_training.py", "--data_dir", fake_data_dir,
-                                "--output_dir", run_dir, "--epochs", "500", "--quiet"], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = start_script(["-u", "run_vae_training.py", "--data_dir", fake_data_dir, "--output_dir", run_dir,
+                            "--epochs", "500", "--quiet"], ROOT)
     # The resume below needs torch, its dynamo and pyplot; imported while the script starts, on the other core.
     warm_up = in_background(warm_up_vae_training)
     for line in process.stdout:
