@@ -1,7 +1,6 @@
 """Part 2: the central limit theorem, and a normal distribution built from uniform samples only."""
 import numpy as np
 import matplotlib.pyplot as plt
-from scipy import stats
 
 # Number of uniform draws averaged into one approximately normal sample.
 N_UNIFORM_PER_SAMPLE = 1024
@@ -52,7 +51,7 @@ def plot_clt(n_repetitions=1024, sample_sizes=(1, 16, 64, 1024), plot=True):
                 ax.hist(means, bins=50, density=True, alpha=0.6, label="sample means")
                 std = np.sqrt(CLT_VARIANCE / n)
                 x = np.linspace(CLT_MEAN - 4 * std, CLT_MEAN + 4 * std, 200)
-                ax.plot(x, stats.norm.pdf(x, CLT_MEAN, std), "r", label="$\\mathcal{{N}}(1, 1/{})$".format(n))
+                ax.plot(x, normal_pdf(x, CLT_MEAN, std), "r", label="$\\mathcal{{N}}(1, 1/{})$".format(n))
                 ax.set_title("{}, n = {}".format(name, n))
                 ax.set_xlabel("mean of n samples")
                 ax.set_ylabel("density")
@@ -60,6 +59,11 @@ def plot_clt(n_repetitions=1024, sample_sizes=(1, 16, 64, 1024), plot=True):
     if plot:
         fig.tight_layout()
     return all_samples, all_means
+
+
+def normal_pdf(x, loc=0.0, scale=1.0):
+    """Density of N(loc, scale^2) at ``x`` (any shape): exp(-(x - loc)^2 / (2 scale^2)) / (scale sqrt(2 pi))."""
+    return np.exp(-0.5 * ((x - loc) / scale) ** 2) / (scale * np.sqrt(2 * np.pi))
 
 
 def std_normal(n_samples=1):

@@ -188,11 +188,10 @@ def in_background(function):
 
 def warm_up_vae_training():
     """Make the imports a VAE run makes on first use: torch, the dynamo its Adam imports at its first step,
-    torchvision (image grids), matplotlib's pyplot and the fonts of a first drawing (the loss curve). Nothing is
-    written and no random number is drawn."""
+    matplotlib's pyplot and the fonts of a first drawing (the loss curve). Nothing is written and no random number
+    is drawn."""
     import io
     import torch
-    import torchvision.utils  # noqa: F401 (what save_image_grid imports)
     import matplotlib.pyplot as plt
     from lib.train_vae import make_adam, plot_losses
     weight = torch.zeros(2, requires_grad=True)

@@ -5,7 +5,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from lib.distributions import UNIFORM_HALF_WIDTH, normal, plot_clt, std_normal
+from lib.distributions import UNIFORM_HALF_WIDTH, normal, normal_pdf, plot_clt, std_normal
 
 SIZES = (1, 16, 64, 1024)
 
@@ -76,6 +76,14 @@ def test_normal_seeded_values():
     assert samples.shape == (10000,)
     np.testing.assert_allclose(samples.mean(), 0.9740921755272542, rtol=1e-7)
     np.testing.assert_allclose(samples.var(), 8.944538639046238, rtol=1e-7)
+
+
+def test_normal_pdf_is_scipys():
+    from scipy import stats
+    x = np.linspace(-12.0, 8.0, 101)
+    np.testing.assert_allclose(normal_pdf(x, 1.0, 0.25), stats.norm.pdf(x, 1.0, 0.25), rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(normal_pdf(x), stats.norm.pdf(x), rtol=1e-12)
+    assert normal_pdf(1.0, 1.0, 0.5) == pytest.approx(1 / (0.5 * np.sqrt(2 * np.pi)), rel=1e-15)
 
 
 def test_normal_matches_numpy_in_distribution():

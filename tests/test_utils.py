@@ -15,7 +15,8 @@ from lib.utils.arguments import below_one, iso_date, non_negative_float, positiv
 from lib.utils.checkpoints import load_checkpoint, load_state_dict_checked
 from lib.utils.devices import has_fast_bfloat16, keep_freed_memory, pick_device
 from lib.utils.errors import UserError, run_main
-from lib.utils.files import atomic_path, prepare_output_dir, prepare_output_file, save_text, save_torch
+from lib.utils.files import atomic_path, prepare_output_dir, prepare_output_file, save_image_grid, save_text, \
+    save_torch
 
 
 @pytest.mark.parametrize("parse, text", [(positive_int, "0"), (positive_int, "-3"), (positive_int, "ten"),
@@ -112,6 +113,24 @@ def test_atomic_path_keeps_the_old_file_when_writing_fails(tmp_path):
             raise RuntimeError("crash while writing")
     assert os.listdir(str(tmp_path)) == ["model.pth"]
     assert torch.equal(load_checkpoint(target, "")["w"], torch.ones(2))
+
+
+@pytest.mark.parametrize("shape, nrow, padding, value_range", [
+    ((5, 3, 6, 4), 2, 2, (-1, 1)),  # a partly empty last row; GAN pixels in [-1, 1], some outside it
+    ((16, 1, 7, 7), 8, 2, None),  # grey digits in [0, 1] become RGB
+    ((3, 3, 5, 5), 8, 0, None),  # no padding; fewer images than a row holds
+    ((1, 1, 6, 6), 8, 2, (-1, 1)),  # a single image: torchvision leaves out its padding
+])
+def test_image_grids_have_torchvisions_bytes(tmp_path, shape, nrow, padding, value_range):
+    import torchvision.utils
+    images = torch.randn(shape, generator=torch.Generator().manual_seed(0)) * 0.8 + 0.3
+    for name in ("grid.png", "grid.jpg"):
+        ours, theirs = str(tmp_path / name), str(tmp_path / ("torchvision_" + name))
+        save_image_grid(images, ours, nrow=nrow, padding=padding, value_range=value_range)
+        grid = torchvision.utils.make_grid(images, nrow=nrow, padding=padding, normalize=value_range is not None,
+                                           value_range=value_range)
+        torchvision.utils.save_image(grid, theirs, format="jpeg" if name.endswith("jpg") else "png")
+        assert open(ours, "rb").read() == open(theirs, "rb").read()
 
 
 @pytest.mark.skipif(os.name != "posix", reason="file modes are a POSIX notion")

@@ -132,13 +132,38 @@ def save_text(text, path):
 IMAGE_FORMATS = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg"}
 
 
-def save_image_grid(images, path, nrow=8, padding=2, value_range=None):
-    """Save a batch ``(B, C, H, W)`` as one image grid, atomically: JPEG for a .jpg or .jpeg ``path``, else PNG.
+def image_grid(images, nrow=8, padding=2, value_range=None):
+    """Tile a batch ``(B, C, H, W)`` into one ``(H_grid, W_grid, 3)`` uint8 array, as torchvision's ``make_grid``
+    and ``save_image`` do (same layout, same rounding, same bytes), without importing torchvision: its import
+    brings torch's compiler with it, seconds of start-up for a script that only samples images.
 
-    ``value_range`` is the (low, high) range of the pixel values, e.g. (-1, 1) for GAN images; None means [0, 1].
+    Rows of ``nrow`` images, ``padding`` black pixels around each; grey images (C = 1) become RGB. ``value_range``
+    is the (low, high) range of the pixel values, e.g. (-1, 1) for GAN images, clamped and scaled to [0, 1]; None
+    means they are in [0, 1] already. A single image gets no padding.
     """
-    import torchvision.utils as vutils
-    grid = vutils.make_grid(images.detach().float().cpu(), nrow=nrow, padding=padding,
-                            normalize=value_range is not None, value_range=value_range)
+    import torch
+    images = images.detach().float().cpu()
+    if images.shape[1] == 1:
+        images = images.expand(-1, 3, -1, -1)
+    if value_range is not None:
+        low, high = value_range
+        images = images.clamp(low, high).sub(low).div(max(high - low, 1e-5))
+    batch, channels, height, width = images.shape
+    if batch > 1:
+        columns = min(nrow, batch)
+        rows = -(-batch // columns)  # ceil: the last row may be partly empty
+        cells = images.new_zeros(rows * columns, channels, height + padding, width + padding)
+        cells[:batch, :, padding:, padding:] = images  # each image with its top and left padding
+        grid = cells.view(rows, columns, channels, height + padding, width + padding)
+        grid = grid.permute(2, 0, 3, 1, 4).reshape(channels, rows * (height + padding), columns * (width + padding))
+        images = torch.nn.functional.pad(grid, (0, padding, 0, padding))[None]  # the bottom and right border
+    return images[0].mul(255).add_(0.5).clamp_(0, 255).permute(1, 2, 0).to(torch.uint8).numpy()
+
+
+def save_image_grid(images, path, nrow=8, padding=2, value_range=None):
+    """Save a batch ``(B, C, H, W)`` as one :func:`image_grid`, atomically: JPEG for a .jpg or .jpeg ``path``, else
+    PNG. ``value_range``: the (low, high) range of the pixel values; None means [0, 1]."""
+    from PIL import Image
+    grid = Image.fromarray(image_grid(images, nrow, padding, value_range))
     with atomic_path(path) as tmp:
-        vutils.save_image(grid, tmp, format=IMAGE_FORMATS.get(os.path.splitext(path)[1].lower(), "png"))
+        grid.save(tmp, format=IMAGE_FORMATS.get(os.path.splitext(path)[1].lower(), "png"))
