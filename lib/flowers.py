@@ -49,10 +49,10 @@ def flowers_image_folder(root, transform=None, warn=True, flag="--data_dir"):
     Files without an image extension are skipped, each named in a warning on stderr when ``warn``. ``flag`` is
     the calling script's option for the folder, named in the error messages.
     """
-    from torchvision.datasets import ImageFolder
     hint = ("put the course's {} there (python prepare_data.py does it) or pass {} or set "
             "FLOWERS_ROOT".format(FLOWERS_DIRNAME, flag))
     require_folder(root, "flowers folder", hint)
+    from torchvision.datasets import ImageFolder  # after the check: a missing folder is told without its 3 s import
     skipped = []
 
     def is_image(path):

@@ -208,13 +208,29 @@ def warm_up_vae_training():
 # Less work where a test checks something else
 
 def skip_loss_plots(monkeypatch):
-    """Make GAN runs note the losses.png they would draw instead of drawing it, for tests that never look at it:
-    the plot costs matplotlib's import and first figure (2 s of the 10 s a test file has on the 2-core machine)
-    and 0.35 s a run after that. Returns the list of paths the runs asked for, in order."""
+    """Make GAN and VAE runs note the loss plot they would draw (losses.png, loss_curve.png) instead of drawing it,
+    for tests that never look at it: the plot costs matplotlib's import and first figure (2 s of the 10 s a test
+    file has on the 2-core machine) and 0.4 to 0.7 s a run after that. Returns the list of paths the runs asked
+    for, in order."""
     import lib.gan_run_folder
+    import lib.train_vae
     asked = []
     monkeypatch.setattr(lib.gan_run_folder, "plot_history", lambda history, path: asked.append(path))
+    monkeypatch.setattr(lib.train_vae, "plot_losses", lambda history, path=None: asked.append(path))
     return asked
+
+
+def skip_latent_figures(monkeypatch):
+    """Make plot_latent_space.py note what it would draw instead of drawing it, for tests of what it reads: its two
+    figures take 3 s on the 2-core machine. Returns a list of ``(model, title)``, one per figure drawn."""
+    import lib.explore_latent_space
+    drawn = []
+
+    def note(model, test_loader, device="cpu", output_dir="results", title=None, **kwargs):
+        drawn.append((model, title))
+    monkeypatch.setattr(lib.explore_latent_space, "plot_latent_space", note)
+    monkeypatch.setattr(lib.explore_latent_space, "plot_codes_and_prior", note)
+    return drawn
 
 
 def few_standing_batches(monkeypatch, batches=2):

@@ -12,10 +12,11 @@ import lib.train_gan as train_gan_module
 import run_gan_training
 from lib.utils.checkpoints import load_checkpoint
 from lib.utils.errors import run_main
-from tests.fakes import TINY_GAN, assert_same_weights, gan_weights, train_tiny_gan
+from tests.fakes import TINY_GAN, assert_same_weights, gan_weights, skip_loss_plots, train_tiny_gan
 
 
 def test_ctrl_c_then_resume_equals_an_uninterrupted_run(flowers, tmp_path, monkeypatch, capsys):
+    skip_loss_plots(monkeypatch)  # three runs whose losses.png is never looked at
     reference = train_tiny_gan(flowers, tmp_path / "straight", "--epochs", "3")
     calls = []
     original = train_gan_module.generator_step

@@ -15,7 +15,7 @@ from lib.model_gan import Generator
 from lib.train_gan import build_models, build_optimizers, update_discriminator, update_generator
 from lib.utils.checkpoints import load_checkpoint
 from lib.utils.devices import seed_everything
-from tests.fakes import assert_same_weights, gan_weights, make_flower_folder, train_tiny_gan
+from tests.fakes import assert_same_weights, gan_weights, make_flower_folder, skip_loss_plots, train_tiny_gan
 
 
 @pytest.fixture(scope="module")
@@ -44,15 +44,17 @@ def test_two_iteration_run_writes_every_output(one_epoch_run):
     Generator(4).load_state_dict(generator_state)  # strict: the plain reference layout
 
 
-def test_seeded_runs_repeat_bit_for_bit(one_epoch_run, tmp_path):
+def test_seeded_runs_repeat_bit_for_bit(one_epoch_run, tmp_path, monkeypatch):
     flowers, first = one_epoch_run
+    skip_loss_plots(monkeypatch)  # the first run drew its losses.png; this one is here for its weights
     second = train_tiny_gan(flowers, tmp_path / "b")
     assert_same_weights(gan_weights(first), gan_weights(second))
 
 
-def test_training_loop_reproduces_the_course_api_bit_for_bit(flowers, tmp_path):
+def test_training_loop_reproduces_the_course_api_bit_for_bit(flowers, tmp_path, monkeypatch):
     """The script's loop (tensor statistics, no D weight gradients in G's step) = update_discriminator +
     update_generator over the same data, noise and seed."""
+    skip_loss_plots(monkeypatch)
     run_dir = train_tiny_gan(flowers, tmp_path / "out", "--epochs", "2")
     seed_everything(999)
     generator, discriminator = build_models(64, 4, 4, "cpu", channels_last=True)
@@ -70,7 +72,8 @@ def test_training_loop_reproduces_the_course_api_bit_for_bit(flowers, tmp_path):
     assert_same_weights(gan_weights(run_dir), [generator.state_dict(), discriminator.state_dict()])
 
 
-def test_per_image_loader_path_trains(flowers, tmp_path):
+def test_per_image_loader_path_trains(flowers, tmp_path, monkeypatch):
+    skip_loss_plots(monkeypatch)
     run_dir = train_tiny_gan(flowers, tmp_path / "out", "--per_image_loader", "--num_workers", "0")
     assert load_checkpoint(os.path.join(run_dir, "checkpoint.pth"), "")["iteration"] == 2
 

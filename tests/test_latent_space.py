@@ -75,5 +75,18 @@ def test_plot_latent_space_writes_the_figure(fake_data_dir, tmp_path):
         plot_latent_space(VAE(latent_size=3), test_loader, output_dir=str(tmp_path))
 
 
+def test_the_plot_script_draws_all_four_files(fake_data_dir, tmp_path, capsys):
+    """plot_latent_space.py on a saved model, end to end (test_vae_scripts.py checks what it reads from a run)."""
+    import plot_latent_space
+    from lib.utils.files import save_torch
+    torch.manual_seed(0)
+    save_torch(VAE().state_dict(), str(tmp_path / "model.pth"))
+    plot_latent_space.main(["--model_dir", str(tmp_path), "--data_dir", fake_data_dir, "--device", "cpu"])
+    for name in ("latent_space.png", "latent_codes.png", "prior_samples.png"):
+        with open(str(tmp_path / name), "rb") as handle:
+            assert handle.read(8) == b"\x89PNG\r\n\x1a\n", name
+    assert (tmp_path / "latent_stats.json").is_file() and "wrote " in capsys.readouterr().out
+
+
 if __name__ == "__main__":
     raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

@@ -16,20 +16,26 @@ from lib.model_vae import VAE
 from lib.utils.checkpoints import load_checkpoint
 from lib.utils.errors import shell_quote
 from lib.utils.files import save_torch
-from tests.fakes import one_sentence_error, write_fake_mnist
+from tests.fakes import one_sentence_error, skip_latent_figures, skip_loss_plots, write_fake_mnist
 
 
 @pytest.fixture(scope="module")
 def trained_run(fake_data_dir, tmp_path_factory):
-    """A 2-epoch run made by the script, then plotted by the other script."""
+    """A 2-epoch run made by the script."""
     run_dir = str(tmp_path_factory.mktemp("runs") / "run")
     run_vae_training.main(["--data_dir", fake_data_dir, "--output_dir", run_dir, "--epochs", "2", "--quiet"])
-    plot_latent_space.main(["--model_dir", run_dir, "--data_dir", fake_data_dir])
     return run_dir
 
 
-def test_scripts_train_resume_and_plot(trained_run, fake_data_dir, tmp_path, capsys):
-    assert os.path.isfile(os.path.join(trained_run, "latent_space.png"))
+def test_scripts_train_resume_and_plot(trained_run, fake_data_dir, tmp_path, capsys, monkeypatch):
+    assert os.path.isfile(os.path.join(trained_run, "loss_curve.png"))
+    drawn = skip_latent_figures(monkeypatch)  # what the plot script draws of the run (test_latent_space.py draws)
+    plot_latent_space.main(["--model_dir", trained_run, "--data_dir", fake_data_dir])
+    trained = VAE()
+    trained.load_state_dict(load_checkpoint(os.path.join(trained_run, "model.pth"), ""))
+    assert len(drawn) == 2 and all(torch.equal(model.fc1.weight, trained.fc1.weight) for model, _ in drawn)
+    assert "KL weight 1.0 ({})".format(os.path.normpath(trained_run)) in drawn[0][1]
+    skip_loss_plots(monkeypatch)  # the two runs below are compared by their weights and losses
     with open(os.path.join(trained_run, "losses.json")) as handle:
         assert json.load(handle)["epochs"] == [1, 2]
     # Resuming the finished 2-epoch run for a 3rd epoch equals an uninterrupted 3-epoch run.
@@ -93,25 +99,29 @@ def test_user_errors_of_the_training_script(capsys, tmp_path, monkeypatch, fake_
     assert "while training on 512 images in 4 batches per epoch, but the data now gives 20 images" in err
 
 
-def test_a_new_run_never_mixes_with_an_old_one(capsys, tmp_path, trained_run, fake_data_dir):
+def test_a_new_run_never_mixes_with_an_old_one(capsys, tmp_path, trained_run, fake_data_dir, monkeypatch):
     err = one_sentence_error(capsys, run_vae_training, ["--data_dir", fake_data_dir, "--output_dir", trained_run])
     assert "{} already holds a training run (checkpoint.pth, model.pth, losses.json, ...); continue it with " \
            "`python run_vae_training.py --resume {} --epochs N`".format(trained_run, trained_run) in err
     assert "--overwrite" in err
     run_dir = str(tmp_path / "copy")
     shutil.copytree(trained_run, run_dir)
-    assert os.path.isfile(os.path.join(run_dir, "latent_space.png"))
+    open(os.path.join(run_dir, "latent_space.png"), "w").close()  # an older run's figure, removed by --overwrite
+    plots_asked = skip_loss_plots(monkeypatch)
     run_vae_training.main(["--data_dir", fake_data_dir, "--output_dir", run_dir, "--epochs", "1", "--overwrite",
                            "--quiet", "--hidden_size", "50"])
-    assert sorted(os.listdir(run_dir)) == ["checkpoint.pth", "loss_curve.png", "losses.json", "model.pth",
-                                           "reconstruction_1.png", "training_samples.png"]
+    assert sorted(os.listdir(run_dir) + ["loss_curve.png"]) == ["checkpoint.pth", "loss_curve.png", "losses.json",
+                                                                "model.pth", "reconstruction_1.png",
+                                                                "training_samples.png"]
+    assert plots_asked == [os.path.join(run_dir, "loss_curve.png")]  # noted, not drawn
     assert "next: python plot_latent_space.py" in capsys.readouterr().out
-    plot_latent_space.main(["--model_dir", run_dir, "--data_dir", fake_data_dir])  # hidden size read from the file
-    assert os.path.isfile(os.path.join(run_dir, "latent_space.png"))
+    drawn = skip_latent_figures(monkeypatch)
+    plot_latent_space.main(["--model_dir", run_dir, "--data_dir", fake_data_dir])
+    assert [model.fc1.out_features for model, _ in drawn] == [50, 50]  # the hidden size read from the file
 
 
 def test_plot_needs_no_readable_losses_file_and_makes_no_folder_without_data(
-        capsys, tmp_path, trained_run, fake_data_dir):
+        capsys, tmp_path, trained_run, fake_data_dir, monkeypatch):
     run_dir = str(tmp_path / "a run")
     shutil.copytree(trained_run, run_dir)
     err = one_sentence_error(capsys, plot_latent_space, ["--model_dir", run_dir, "--data_dir", tmp_path / "no data",
@@ -119,8 +129,9 @@ def test_plot_needs_no_readable_losses_file_and_makes_no_folder_without_data(
     assert "MNIST is not in" in err and not (tmp_path / "plots").exists()
     with open(os.path.join(run_dir, "losses.json"), "w") as handle:
         handle.write("damaged")
-    plot_latent_space.main(["--model_dir", run_dir, "--data_dir", fake_data_dir])  # the title takes the flag's W
-    assert os.path.isfile(os.path.join(run_dir, "latent_space.png"))
+    drawn = skip_latent_figures(monkeypatch)
+    plot_latent_space.main(["--model_dir", run_dir, "--data_dir", fake_data_dir, "--kl_loss_weight", "4"])
+    assert "KL weight 4.0" in drawn[0][1] and drawn[1][1] == ", KL weight 4.0"  # the title takes the flag's W
     err = one_sentence_error(capsys, run_vae_training, ["--data_dir", fake_data_dir, "--output_dir", run_dir])
     assert "continue it with `python run_vae_training.py --resume {} --epochs N`".format(shell_quote(run_dir)) in err
     assert shell_quote(run_dir) in ("'{}'".format(run_dir), '"{}"'.format(run_dir))  # one word in a shell
