@@ -55,44 +55,12 @@ def plot_curves(curves, keys, title, path):
     plt.close(fig)
 
 
-def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not args.gan_epochs and not args.vae_epochs:  # an empty table would look like a result
-        parser.error("--gan_epochs and --vae_epochs are both 0, so there is nothing to time; give one of them at "
-                     "least 1")
-    from lib.utils.devices import has_fast_bfloat16, pick_device
-    from lib.utils.files import configure_matplotlib, prepare_output_dir
-    configure_matplotlib(args.show)
-    device = pick_device(args.device)
-    import torch
+def planned_loops(args, device, flowers_dir, mnist_dir):
+    """The loops to time as ``(model, loop name, epochs, run)``, ``run()`` returning a loop's result dict; every
+    tutorial loop comes first: the project's loops change how this process allocates memory
+    (lib.utils.devices.keep_freed_memory), which must not speed up a tutorial loop run after them."""
     from lib.benchmark import loops as benchmark_loops
-    from lib.flowers import default_flowers_dir, flowers_image_folder
-    from lib.mnist import default_data_dir, ensure_mnist
-    flowers_dir = args.flowers_dir if args.flowers_dir is not None else default_flowers_dir()
-    mnist_dir = args.mnist_dir if args.mnist_dir is not None else default_data_dir()
-    if args.gan_epochs:  # both data sets are checked before anything runs or is written
-        flowers_image_folder(flowers_dir, warn=False, flag="--flowers_dir")
-    if args.vae_epochs:
-        ensure_mnist(mnist_dir, download=False, flag="--mnist_dir")
-    prepare_output_dir(args.output_dir)
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
-    print("device {}, {} torch thread(s), torch {}".format(device, torch.get_num_threads(), torch.__version__))
-
-    rows, curves, tutorial_seconds = [], {"gan": {}, "vae": {}}, {}
-
-    def record(model, loop, epochs, result):
-        seconds = statistics.median(result["epoch_seconds"])
-        tutorial_seconds.setdefault(model, seconds)  # the tutorial loops run first
-        row = {"model": model, "loop": loop, "epochs": epochs, "seconds_per_epoch": seconds,
-               "speedup": tutorial_seconds[model] / seconds}
-        rows.append(row)
-        curves[model][loop] = result
-        print("{model:4} {loop:26} {seconds_per_epoch:7.3f} s per epoch  {speedup:5.2f}x".format(**row), flush=True)
-
-    # Every tutorial loop runs before any project loop: the project's loops change how this process allocates
-    # memory (lib.utils.devices.keep_freed_memory), which must not speed up a tutorial loop run after them.
+    from lib.utils.devices import has_fast_bfloat16
     loops = []
     if args.gan_epochs:
         from run_gan_training import parse_training_args
@@ -113,30 +81,70 @@ def main(argv=None):
                       lambda: benchmark_loops.vae_tutorial(args.vae_epochs, mnist_dir, device, args.seed)))
         loops.append(("vae", "project", args.vae_epochs,
                       lambda: benchmark_loops.vae_project(args.vae_epochs, mnist_dir, device, args.seed)))
-    try:
-        for model, loop, epochs, run in sorted(loops, key=lambda item: item[1] != "tutorial"):  # stable: keeps order
-            record(model, loop, epochs, run())
-    except KeyboardInterrupt:
-        if not os.listdir(args.output_dir):
-            os.rmdir(args.output_dir)
-        print("\ninterrupted; nothing was written (the table is written once every loop has run)", file=sys.stderr)
-        sys.exit(130)
-    rows.sort(key=lambda row: row["model"] != "gan")  # the table lists each model's rows together
+    return sorted(loops, key=lambda loop: loop[1] != "tutorial")  # a stable sort: keeps each group's order
+
+
+def write_results(args, setting, rows, curves):
+    """benchmark.md, benchmark.json and the loss-curve figures into --output_dir; ``setting`` heads the table."""
+    from lib.utils.files import save_text
     if args.gan_epochs:
         plot_curves(curves["gan"], (("loss_d", "discriminator loss"), ("loss_g", "generator loss")),
                     "DCGAN, epoch means", os.path.join(args.output_dir, "gan_loss_curves.png"))
     if args.vae_epochs:
         plot_curves(curves["vae"], (("train_loss", "train loss per image"), ("test_loss", "test loss per image")),
                     "VAE, KL weight 1", os.path.join(args.output_dir, "vae_loss_curves.png"))
-
-    from lib.utils.files import save_text
-    header = "{}, {} torch thread(s), torch {}".format(device, torch.get_num_threads(), torch.__version__)
     table = ["| model | loop | epochs | s per epoch | speed-up |", "|---|---|---|---|---|"]
     table += ["| {model} | {loop} | {epochs} | {seconds_per_epoch:.3f} | {speedup:.2f}x |".format(**row)
               for row in rows]
-    save_text("\n".join([header, ""] + table) + "\n", os.path.join(args.output_dir, "benchmark.md"))
-    save_text(json.dumps({"setting": header, "rows": rows, "curves": curves}, indent=1),
+    save_text("\n".join([setting, ""] + table) + "\n", os.path.join(args.output_dir, "benchmark.md"))
+    save_text(json.dumps({"setting": setting, "rows": rows, "curves": curves}, indent=1),
               os.path.join(args.output_dir, "benchmark.json"))
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.gan_epochs and not args.vae_epochs:  # an empty table would look like a result
+        parser.error("--gan_epochs and --vae_epochs are both 0, so there is nothing to time; give one of them at "
+                     "least 1")
+    from lib.utils.devices import pick_device
+    from lib.utils.files import configure_matplotlib, prepare_output_dir
+    configure_matplotlib(args.show)
+    device = pick_device(args.device)
+    import torch
+    from lib.flowers import default_flowers_dir, flowers_image_folder
+    from lib.mnist import default_data_dir, ensure_mnist
+    flowers_dir = args.flowers_dir if args.flowers_dir is not None else default_flowers_dir()
+    mnist_dir = args.mnist_dir if args.mnist_dir is not None else default_data_dir()
+    if args.gan_epochs:  # both data sets are checked before anything runs or is written
+        flowers_image_folder(flowers_dir, warn=False, flag="--flowers_dir")
+    if args.vae_epochs:
+        ensure_mnist(mnist_dir, download=False, flag="--mnist_dir")
+    prepare_output_dir(args.output_dir)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    setting = "{}, {} torch thread(s), torch {}".format(device, torch.get_num_threads(), torch.__version__)
+    print("device " + setting)
+
+    rows, curves, tutorial_seconds = [], {"gan": {}, "vae": {}}, {}
+    try:
+        for model, loop, epochs, run in planned_loops(args, device, flowers_dir, mnist_dir):
+            result = run()
+            seconds = statistics.median(result["epoch_seconds"])
+            tutorial_seconds.setdefault(model, seconds)  # the tutorial loops run first
+            row = {"model": model, "loop": loop, "epochs": epochs, "seconds_per_epoch": seconds,
+                   "speedup": tutorial_seconds[model] / seconds}
+            rows.append(row)
+            curves[model][loop] = result
+            print("{model:4} {loop:26} {seconds_per_epoch:7.3f} s per epoch  {speedup:5.2f}x".format(**row),
+                  flush=True)
+    except KeyboardInterrupt:
+        if not os.listdir(args.output_dir):
+            os.rmdir(args.output_dir)
+        print("\ninterrupted; nothing was written (the table is written once every loop has run)", file=sys.stderr)
+        sys.exit(130)
+    rows.sort(key=lambda row: row["model"] != "gan")  # the table lists each model's rows together
+    write_results(args, setting, rows, curves)
     print("table and loss curves written to {}".format(args.output_dir))
     if args.show:
         from lib.utils.files import show_images

@@ -187,21 +187,14 @@ def in_background(function):
 
 
 def warm_up_vae_training():
-    """Make the imports a VAE run makes on first use: torch, the dynamo its Adam imports at its first step,
-    matplotlib's pyplot and the fonts of a first drawing (the loss curve). Nothing is written and no random number
-    is drawn."""
-    import io
+    """Make the imports a VAE run makes on first use: torch, and the dynamo its Adam imports at its first step.
+    Nothing is written and no random number is drawn."""
     import torch
-    import matplotlib.pyplot as plt
-    from lib.train_vae import make_adam, plot_losses
+    from lib.train_vae import make_adam
     weight = torch.zeros(2, requires_grad=True)
     optimizer = make_adam([weight], 1e-3)
     weight.sum().backward()
     optimizer.step()
-    figure = plot_losses({"kl_loss_weight": 1.0, "epochs": [1], "train_loss": [1.0], "test_loss": [1.0],
-                          "test_reconstruction": [1.0], "test_kl": [0.0]})
-    figure.savefig(io.BytesIO(), format="png", dpi=110)
-    plt.close(figure)
 
 
 # ----------------------------------------------------------------------------------------------------------------
