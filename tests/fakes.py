@@ -219,10 +219,13 @@ def skip_latent_figures(monkeypatch):
     import lib.explore_latent_space
     drawn = []
 
-    def note(model, test_loader, device="cpu", output_dir="results", title=None, **kwargs):
+    def note_latent_space(model, test_loader, device="cpu", output_dir="results", grid_size=None, title=None):
         drawn.append((model, title))
-    monkeypatch.setattr(lib.explore_latent_space, "plot_latent_space", note)
-    monkeypatch.setattr(lib.explore_latent_space, "plot_codes_and_prior", note)
+
+    def note_codes_and_prior(model, test_loader, device="cpu", output_dir="results", title=""):
+        drawn.append((model, title))
+    monkeypatch.setattr(lib.explore_latent_space, "plot_latent_space", note_latent_space)
+    monkeypatch.setattr(lib.explore_latent_space, "plot_codes_and_prior", note_codes_and_prior)
     return drawn
 
 

@@ -1,4 +1,5 @@
-"""benchmark.py on tiny fake data: both loops of both models run, and the table and curves it writes add up."""
+"""benchmark.py on tiny fake data: both loops of both models run, the table and the curves it writes add up, and it
+asks for both figures (test_benchmark_curves.py draws one)."""
 import json
 import os
 import sys
@@ -22,16 +23,16 @@ def fake_bfloat16_hardware(monkeypatch, fast):
 def note_curves(monkeypatch):
     """Make benchmark.py note the loss-curve figures it would draw instead of drawing them (test_benchmark_curves.py
     draws them): matplotlib's import and two figures are 2.5 s of the 10 s this file has. Returns
-    ``{file name: (loop names, loss keys)}``."""
+    ``{path: (loop names, loss keys)}``."""
     asked = {}
 
     def note(curves, keys, title, path):
-        asked[os.path.basename(path)] = (list(curves), [key for key, _ in keys])
+        asked[path] = (list(curves), [key for key, _ in keys])
     monkeypatch.setattr(benchmark, "plot_curves", note)
     return asked
 
 
-def test_benchmark_writes_a_consistent_table_and_both_curves(tmp_path, monkeypatch, capsys):
+def test_benchmark_writes_a_consistent_table_and_asks_for_both_figures(tmp_path, monkeypatch, capsys):
     fake_bfloat16_hardware(monkeypatch, False)
     figures = note_curves(monkeypatch)
     # 2 photos, one batch an epoch: every GAN loop still runs its 2 epochs and is timed and tabled
@@ -57,8 +58,8 @@ def test_benchmark_writes_a_consistent_table_and_both_curves(tmp_path, monkeypat
     table = (out / "benchmark.md").read_text()
     row = rows[1]
     assert "| gan | project float32 | 2 | {:.3f} | {:.2f}x |".format(row["seconds_per_epoch"], row["speedup"]) in table
-    assert figures == {"gan_loss_curves.png": (["tutorial", "project float32"], ["loss_d", "loss_g"]),
-                       "vae_loss_curves.png": (["tutorial", "project"], ["train_loss", "test_loss"])}
+    assert figures == {str(out / "gan_loss_curves.png"): (["tutorial", "project float32"], ["loss_d", "loss_g"]),
+                       str(out / "vae_loss_curves.png"): (["tutorial", "project"], ["train_loss", "test_loss"])}
     out = capsys.readouterr().out
     assert "written to" in out and "no bfloat16 row: this CPU has no bfloat16 arithmetic in hardware" in out
 
@@ -71,7 +72,9 @@ def test_a_device_with_bfloat16_hardware_gets_the_bfloat16_row(tmp_path, monkeyp
     benchmark.main(["--gan_epochs", "1", "--vae_epochs", "0", "--device", "cpu", "--threads", "1",
                     "--output_dir", str(out)])
     result = json.loads((out / "benchmark.json").read_text())
-    assert [row["loop"] for row in result["rows"]] == ["tutorial", "project float32", "project bfloat16 autocast"]
+    rows = result["rows"]
+    assert [row["loop"] for row in rows] == ["tutorial", "project float32", "project bfloat16 autocast"]
+    assert rows[2]["speedup"] == pytest.approx(rows[0]["seconds_per_epoch"] / rows[2]["seconds_per_epoch"])
     bfloat16 = result["curves"]["gan"]["project bfloat16 autocast"]
     assert len(bfloat16["loss_d"]) == len(bfloat16["loss_g"]) == 1 and min(bfloat16["loss_d"] + bfloat16["loss_g"]) > 0
     assert "no bfloat16 row" not in capsys.readouterr().out

@@ -1,5 +1,6 @@
 """Part 4: the GAN training script on a tiny image folder: its outputs, seeded runs repeating bit for bit, the
-loop against the course's API, the per-image loader. (Ctrl-C and NaN: test_gan_ctrl_c.py.)"""
+loop against the course's API, the per-image loader. (Ctrl-C and NaN: test_gan_ctrl_c.py; the loss plot:
+test_gan_loss_plot.py.)"""
 import json
 import os
 import sys
@@ -8,8 +9,6 @@ import pytest
 import torch
 from PIL import Image
 
-import lib.gan_run_folder as gan_run_folder_module
-import lib.train_gan as train_gan_module
 from lib.flowers import FlowersInMemory
 from lib.model_gan import Generator
 from lib.train_gan import build_models, build_optimizers, update_discriminator, update_generator
@@ -20,18 +19,22 @@ from tests.fakes import assert_same_weights, gan_weights, make_flower_folder, sk
 
 @pytest.fixture(scope="module")
 def one_epoch_run(tmp_path_factory):
-    """A tiny 1-epoch run (2 updates) and its flowers folder, read by two tests: one training run less."""
+    """A tiny 1-epoch run (2 updates), its flowers folder and the loss plots it asked for, read by two tests: one
+    training run less. Its losses.png is noted, not drawn (test_gan_loss_plot.py draws one)."""
     root = tmp_path_factory.mktemp("one_epoch")
     flowers = make_flower_folder(root / "flowers", count=8)
-    return flowers, train_tiny_gan(flowers, root / "out")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        plots_asked = skip_loss_plots(monkeypatch)
+        return flowers, train_tiny_gan(flowers, root / "out"), plots_asked
 
 
 def test_two_iteration_run_writes_every_output(one_epoch_run):
-    _, run_dir = one_epoch_run
+    _, run_dir, plots_asked = one_epoch_run
     assert os.path.basename(run_dir).startswith("run_ep1_bs4_lr0.0002_nz64_ngf4_ndf4_seed999_")
     for name in ("training_images.png", "fixed_noise.pt", "samples/iter_000000.png", "samples_final.png",
-                 "losses.png", "history.json", "generator.pth", "discriminator.pth", "checkpoint.pth"):
+                 "history.json", "generator.pth", "discriminator.pth", "checkpoint.pth"):
         assert os.path.isfile(os.path.join(run_dir, name)), name
+    assert plots_asked == [os.path.join(run_dir, "losses.png")]
     assert Image.open(os.path.join(run_dir, "samples_final.png")).size == (274, 274)  # 8x8 grid, 32 px, padding 2
     assert load_checkpoint(os.path.join(run_dir, "fixed_noise.pt"), "").shape == (1024, 64, 1, 1)
     with open(os.path.join(run_dir, "history.json")) as handle:
@@ -45,8 +48,8 @@ def test_two_iteration_run_writes_every_output(one_epoch_run):
 
 
 def test_seeded_runs_repeat_bit_for_bit(one_epoch_run, tmp_path, monkeypatch):
-    flowers, first = one_epoch_run
-    skip_loss_plots(monkeypatch)  # the first run drew its losses.png; this one is here for its weights
+    flowers, first, _ = one_epoch_run
+    skip_loss_plots(monkeypatch)
     second = train_tiny_gan(flowers, tmp_path / "b")
     assert_same_weights(gan_weights(first), gan_weights(second))
 
@@ -76,18 +79,6 @@ def test_per_image_loader_path_trains(flowers, tmp_path, monkeypatch):
     skip_loss_plots(monkeypatch)
     run_dir = train_tiny_gan(flowers, tmp_path / "out", "--per_image_loader", "--num_workers", "0")
     assert load_checkpoint(os.path.join(run_dir, "checkpoint.pth"), "")["iteration"] == 2
-
-
-@pytest.mark.parametrize("epochs, marker", [(1, "o"), (20, "o"), (21, "None")])
-def test_loss_plot_marks_the_points_of_a_short_run(tmp_path, monkeypatch, epochs, marker):
-    figures = []
-    monkeypatch.setattr(gan_run_folder_module, "save_figure", lambda fig, path, **kwargs: figures.append(fig))
-    history = {key: [0.5] * epochs for key in train_gan_module.HISTORY_KEYS}
-    history["epoch"] = list(range(1, epochs + 1))
-    gan_run_folder_module.plot_history(history, str(tmp_path / "losses.png"))
-    lines = [line for ax in figures[0].axes for line in ax.get_lines()]
-    assert len(lines) == 5  # a one-epoch line without a marker would draw nothing visible
-    assert [line.get_marker() for line in lines] == [marker] * 5
 
 
 if __name__ == "__main__":

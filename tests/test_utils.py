@@ -120,6 +120,7 @@ def test_atomic_path_keeps_the_old_file_when_writing_fails(tmp_path):
     ((16, 1, 7, 7), 8, 2, None),  # grey digits in [0, 1] become RGB
     ((3, 3, 5, 5), 8, 0, None),  # no padding; fewer images than a row holds
     ((1, 1, 6, 6), 8, 2, (-1, 1)),  # a single image: torchvision leaves out its padding
+    ((1, 3, 5, 7), 8, 2, None),  # and a single colour image
 ])
 def test_image_grids_have_torchvisions_bytes(tmp_path, shape, nrow, padding, value_range):
     import torchvision.utils
@@ -130,7 +131,8 @@ def test_image_grids_have_torchvisions_bytes(tmp_path, shape, nrow, padding, val
         grid = torchvision.utils.make_grid(images, nrow=nrow, padding=padding, normalize=value_range is not None,
                                            value_range=value_range)
         torchvision.utils.save_image(grid, theirs, format="jpeg" if name.endswith("jpg") else "png")
-        assert open(ours, "rb").read() == open(theirs, "rb").read()
+        with open(ours, "rb") as a, open(theirs, "rb") as b:
+            assert a.read() == b.read()
 
 
 @pytest.mark.skipif(os.name != "posix", reason="file modes are a POSIX notion")
