@@ -159,9 +159,7 @@ def main(argv=None):
             stop, stop.checkpoint_path, resume_command("run_vae_training.py", output_dir)), file=sys.stderr)
         sys.exit(128 + stop.signal_number)  # 130 after Ctrl-C, 143 after SIGTERM
     except KeyboardInterrupt:  # Ctrl-C outside train_vae (while loading the data): a resumed run's checkpoint is kept
-        last = LastCheckpoint(os.path.join(output_dir, CHECKPOINT_NAME))
-        if checkpoint is not None:
-            last.mark(checkpoint["epoch"], checkpoint["step"])
+        last = LastCheckpoint.of_run(os.path.join(output_dir, CHECKPOINT_NAME), checkpoint)
         raise stopped_at_once_error("run_vae_training.py", output_dir, last) from None  # run_main: status 130
     print("wrote {}: model.pth, checkpoint.pth, losses.json, loss_curve.png, training_samples.png, "
           "reconstruction_1..{}.png".format(output_dir, settings["epochs"]))

@@ -327,7 +327,8 @@ def set_up_run(args, run_dir, checkpoint, log=print):
     run = GanRun(args, run_dir, device, generator, discriminator, run_g, run_d, optimizer_g, optimizer_d,
                  fixed_noise, autocast, torch.channels_last if channels_last else torch.contiguous_format,
                  data_generator, epoch_batches, data, math.ceil(num_images / args.batch_size),
-                 LastCheckpoint(os.path.join(run_dir, CHECKPOINT_NAME) if run_dir is not None else None))
+                 LastCheckpoint.of_run(os.path.join(run_dir, CHECKPOINT_NAME) if run_dir is not None else None,
+                                       checkpoint))
     if checkpoint is not None:
         resume_run(run, checkpoint, log)
     run.ema = ModelEMA(generator, getattr(args, "ema_decay", EMA_DECAY))  # not part of training: it only watches G
@@ -346,7 +347,6 @@ def resume_run(run, checkpoint, log=print):
     run.fixed_noise = checkpoint["fixed_noise"].to(run.device)
     run.history = {key: list(checkpoint["history"][key]) for key in HISTORY_KEYS}
     run.iteration, run.start_epoch = checkpoint["iteration"], checkpoint["epoch"]
-    run.last_checkpoint.mark(run.start_epoch)  # the checkpoint resumed from is still there
     # a data order drawn on a GPU by older versions cannot be resumed on the CPU generator: seed it by the epoch
     restore_random_state(checkpoint["rng"], run.device, run.data_generator, run.args.seed + run.start_epoch, log)
 

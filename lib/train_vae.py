@@ -207,7 +207,7 @@ def set_up_run(model, train_loader, num_epochs, lr, kl_loss_weight, device, outp
                   n_train, steps_per_epoch, run_args or {},
                   {"kl_loss_weight": kl_loss_weight, "epochs": [], "train_loss": [], "test_loss": [],
                    "test_reconstruction": [], "test_kl": []},
-                  LastCheckpoint(os.path.join(output_dir, CHECKPOINT_NAME)))
+                  LastCheckpoint.of_run(os.path.join(output_dir, CHECKPOINT_NAME), checkpoint))
     if checkpoint is None:
         return run
     model.load_state_dict(checkpoint["model"])
@@ -215,8 +215,6 @@ def set_up_run(model, train_loader, num_epochs, lr, kl_loss_weight, device, outp
     run.history, run.checkpoint = checkpoint["history"], checkpoint
     run.done_epochs, run.start_step, run.partial_loss = checkpoint["epoch"], checkpoint["step"], \
         checkpoint["partial_loss"]
-    if run.start_step or run.done_epochs:
-        run.last_checkpoint.mark(run.done_epochs, run.start_step)
     if (checkpoint.get("n_train"), checkpoint.get("steps_per_epoch")) != (n_train, steps_per_epoch):
         raise UserError("the checkpoint was written while training on {} images in {} batches per epoch, but the "
                         "data now gives {} images in {} batches; resume with the same data and batch size".format(

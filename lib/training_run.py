@@ -117,6 +117,16 @@ class LastCheckpoint:
     def __init__(self, path, epochs=None, step=0):
         self.path, self.epochs, self.step = path, epochs, step
 
+    @classmethod
+    def of_run(cls, path, resumed=None):
+        """The newest checkpoint of a run whose ``checkpoint.pth`` is ``path``: none yet for a new run; for a run
+        resumed from the checkpoint dict ``resumed``, the state that file holds (its "epoch", and its "step" of
+        the next epoch if it has one), as it is still there until the run writes the next."""
+        last = cls(path)
+        if resumed is not None:
+            last.mark(resumed["epoch"], resumed.get("step", 0))
+        return last
+
     def mark(self, epochs, step=0):
         """A checkpoint of ``epochs`` complete epochs and ``step`` batches of the next one was just written."""
         self.epochs, self.step = epochs, step

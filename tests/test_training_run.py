@@ -36,6 +36,15 @@ def test_the_last_checkpoint_in_words():
     assert last.describe() == "epoch 4, batch 17"
 
 
+def test_a_resumed_run_starts_with_the_checkpoint_it_resumed_from():
+    assert not LastCheckpoint.of_run("run/checkpoint.pth").written  # a new run: none yet
+    mid_epoch = LastCheckpoint.of_run("run/checkpoint.pth", {"epoch": 2, "step": 17})  # a VAE's, after a Ctrl-C
+    assert mid_epoch.written and mid_epoch.describe() == "epoch 3, batch 17"
+    assert LastCheckpoint.of_run("run/checkpoint.pth", {"epoch": 4}).describe() == "end of epoch 4"  # a GAN's
+    first = LastCheckpoint.of_run("run/checkpoint.pth", {"epoch": 0, "step": 0})  # the file is there all the same
+    assert first.written and first.describe() == "before the first epoch"
+
+
 def test_a_run_stopped_at_once_names_its_checkpoint_and_the_command_that_resumes_it():
     none_yet = LastCheckpoint("out/run a/checkpoint.pth")
     assert str(stopped_at_once_error("run_gan_training.py", "out/run a", none_yet, epoch=2)) == \
