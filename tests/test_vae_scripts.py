@@ -28,7 +28,8 @@ def trained_run(fake_data_dir, tmp_path_factory):
 
 
 def test_scripts_train_resume_and_plot(trained_run, fake_data_dir, tmp_path, capsys, monkeypatch):
-    assert os.path.isfile(os.path.join(trained_run, "loss_curve.png"))
+    with open(os.path.join(trained_run, "loss_curve.png"), "rb") as handle:
+        assert handle.read(8) == b"\x89PNG\r\n\x1a\n"  # a loss curve drawn for real
     drawn = skip_latent_figures(monkeypatch)  # what the plot script draws of the run (test_latent_space.py draws)
     plot_latent_space.main(["--model_dir", trained_run, "--data_dir", fake_data_dir])
     trained = VAE()
