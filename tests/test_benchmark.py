@@ -5,6 +5,7 @@ import os
 import sys
 
 import pytest
+import torchvision  # noqa: F401 (the runs below import it; here, while conftest keeps garbage collection off, 1 s sooner)
 
 import benchmark
 from tests.fakes import make_flower_folder
