@@ -188,13 +188,21 @@ def in_background(function):
 
 def warm_up_vae_training():
     """Make the imports a VAE run makes on first use: torch, and the dynamo its Adam imports at its first step.
-    Nothing is written and no random number is drawn."""
-    import torch
-    from lib.train_vae import make_adam
-    weight = torch.zeros(2, requires_grad=True)
-    optimizer = make_adam([weight], 1e-3)
-    weight.sum().backward()
-    optimizer.step()
+    Nothing is written and no random number is drawn. Garbage collection is off meanwhile, as in conftest while
+    the test modules are imported, and what was imported is frozen: collections would walk torch's objects again
+    and again."""
+    import gc
+    gc.disable()
+    try:
+        import torch
+        from lib.train_vae import make_adam
+        weight = torch.zeros(2, requires_grad=True)
+        optimizer = make_adam([weight], 1e-3)
+        weight.sum().backward()
+        optimizer.step()
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 # ----------------------------------------------------------------------------------------------------------------
