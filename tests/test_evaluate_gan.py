@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 import torch
+import torchvision  # noqa: F401 (the runs below import it; here, while conftest keeps garbage collection off, 1 s sooner)
 
 import evaluate_gan
 import lib.evaluation.gan

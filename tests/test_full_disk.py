@@ -7,6 +7,7 @@ import sys
 
 import pytest
 import torch
+import torchvision  # noqa: F401 (the runs below import it; here, while conftest keeps garbage collection off, 1 s sooner)
 
 import run_gan_training
 from lib.utils.checkpoints import load_checkpoint

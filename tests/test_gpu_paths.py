@@ -7,6 +7,7 @@ import sys
 
 import pytest
 import torch
+import torchvision  # noqa: F401 (the runs below import it; here, while conftest keeps garbage collection off, 1 s sooner)
 from torch import nn
 
 import lib.train_gan as train_gan_module

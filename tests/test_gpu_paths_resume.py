@@ -6,6 +6,7 @@ import sys
 
 import pytest
 import torch
+import torchvision  # noqa: F401 (the runs below import it; here, while conftest keeps garbage collection off, 1 s sooner)
 
 import lib.train_gan as train_gan_module
 import run_gan_training

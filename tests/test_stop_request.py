@@ -5,6 +5,7 @@ import signal
 import sys
 
 import pytest
+import torchvision  # noqa: F401 (the runs below import it; here, while conftest keeps garbage collection off, 1 s sooner)
 
 import lib.train_vae
 import run_gan_training
