@@ -1,10 +1,13 @@
 """Errors a user can fix, and how every script reports them: one sentence on stderr, never a traceback.
 
 Scripts wrap their ``main`` in :func:`run_main`, so anything a user can cause (missing data, a wrong flag,
-no GPU) ends in one sentence on stderr and exit status 2 instead of a traceback. The small helpers those
+no GPU) ends in one sentence on stderr and exit status 2 instead of a traceback, and the process ends without the
+garbage collector's last walk over torch's objects. The small helpers those
 sentences are made with live here too: :func:`plural` ("2 epochs"), :func:`shell_quote` (a path in a command to
 copy) and :func:`require_folder` (a folder that must exist).
 """
+import atexit
+import gc
 import os
 import shlex
 import sys
@@ -21,6 +24,12 @@ class Interrupted(UserError):
 def run_main(main, argv=None):
     """Run ``main(argv)``; turn a :class:`UserError`, or running out of memory, into one line on stderr and exit
     status 2 (130 for :class:`Interrupted`, as for any Ctrl-C)."""
+    # Python collects garbage while it shuts down, walking every object still alive: millions once torch is
+    # imported, 1.5 to 2.5 s after a script's last line on a 2-core machine (measured). Frozen objects are not
+    # walked. Nothing waits on that collection: every file is written and closed before main returns (atomically,
+    # lib.utils.files). At exit, so the objects a test makes with run_main in-process are still collected.
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)
     try:
         return main(argv)
     except Interrupted as err:
