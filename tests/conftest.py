@@ -53,7 +53,7 @@ def pytest_collection_modifyitems():
     """Freeze what the test modules imported and turn garbage collection on again (off while they were imported).
 
     Runs after every test module is imported, before pytest_collection_finish freezes them again (then a no-op):
-    frozen first, so the first collection does not walk the millions of objects allocated while it was off.
+    frozen first, so the first collection does not walk the hundreds of thousands of objects allocated while it was off.
     """
     gc.freeze()
     gc.enable()

@@ -106,8 +106,8 @@ def test_progress_gif_keeps_the_frames_in_order_and_bounded(tmp_path):
 
 
 def test_progress_gif_keeps_the_colours_of_its_grids(tmp_path):
-    """One 256-colour palette for every frame, still within 9 of 255 per channel on average of smooth colourful
-    images (median cut and fast octree both 6 to 8.5 here; 16 colours would be 3 times that)."""
+    """256 colours are within 9.5 of 255 per channel on average of smooth colourful images: fast octree and median
+    cut 6 to 8.8 (Pillow 8.0 to 12), 128 colours or dithering 10.3 to 10.8, 16 colours 21."""
     os.makedirs(str(tmp_path / "samples"))
     rng = np.random.RandomState(0)
     grids = []
@@ -120,7 +120,7 @@ def test_progress_gif_keeps_the_colours_of_its_grids(tmp_path):
         for k in range(gif.n_frames):
             gif.seek(k)
             errors.append(np.abs(np.asarray(gif.convert("RGB"), dtype=float) - grids[k]).mean())
-    assert len(errors) == 3 and max(errors) < 9, errors
+    assert len(errors) == 3 and max(errors) < 9.5, errors
 
 
 if __name__ == "__main__":

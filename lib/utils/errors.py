@@ -24,10 +24,11 @@ class Interrupted(UserError):
 def run_main(main, argv=None):
     """Run ``main(argv)``; turn a :class:`UserError`, or running out of memory, into one line on stderr and exit
     status 2 (130 for :class:`Interrupted`, as for any Ctrl-C)."""
-    # Python collects garbage while it shuts down, walking every object still alive: millions once torch is
-    # imported, 1.5 to 2.5 s after a script's last line on a 2-core machine (measured). Frozen objects are not
-    # walked. Nothing waits on that collection: every file is written and closed before main returns (atomically,
-    # lib.utils.files). At exit, so the objects a test makes with run_main in-process are still collected.
+    # Python collects garbage while it shuts down, walking every object still alive: hundreds of thousands once
+    # torch is imported, up to 1.5 to 2.5 s after a training script's last line on a 2-core machine (measured).
+    # Frozen objects are not walked. Nothing may wait on that collection: every file is written and closed before
+    # main returns (atomically, lib.utils.files), and an object left in a reference cycle at exit does not get its
+    # __del__ run. At exit, so the objects a test makes with run_main in-process are still collected.
     atexit.unregister(gc.freeze)
     atexit.register(gc.freeze)
     try:
