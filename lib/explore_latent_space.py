@@ -37,7 +37,10 @@ def encode_loader(model, loader, device="cpu"):
 
 
 def get_mu_logvar(model, test_loader, device="cpu"):
-    """Encode every image of ``test_loader``: returns CPU tensors ``(mus, logvars)``, each ``(N, latent_size)``."""
+    """Encode every image of ``test_loader``: returns CPU tensors ``(mus, logvars)``, each ``(N, latent_size)``.
+
+    The course's API; the plots use :func:`encode_loader`, which returns the labels too.
+    """
     mus, logvars, _ = encode_loader(model, test_loader, device)
     return mus, logvars
 
@@ -48,7 +51,9 @@ def sample_on_grid(model, latent0_min, latent0_max, latent1_min, latent1_max, gr
 
     Returns ``(decoded, step_size)``: numpy arrays ``(grid_size, grid_size, C, H, W)``, where
     ``decoded[i, j]`` is the image of ``z = (linspace0[i], linspace1[j])`` (first axis = latent dimension 0), and
-    ``[(latent0_max - latent0_min) / grid_size, (latent1_max - latent1_min) / grid_size]``.
+    ``[(latent0_max - latent0_min) / grid_size, (latent1_max - latent1_min) / grid_size]``: the range over
+    ``grid_size``, as the course's API and test define it, not the spacing of the grid points (``grid_size - 1``
+    intervals of linspace).
     """
     _check_two_dimensional(model)
     z0 = torch.linspace(float(latent0_min), float(latent0_max), grid_size)

@@ -58,8 +58,9 @@ class Generator(nn.Module):
 class Discriminator(nn.Module):
     """Map an image ``(B, num_input_channels, 32, 32)`` to the probability ``(B, 1, 1, 1)`` that it is real.
 
-    Three stride-2 convs halve the size and double the channels (batch norm on all but the first, as in DCGAN);
-    a 4x4 conv without padding reduces the 4x4 map to one logit, and a sigmoid makes it a probability.
+    Three stride-2 convs halve the size (to ndf, 2 ndf, 4 ndf channels; batch norm on all but the first, as in
+    DCGAN); a 4x4 conv without padding reduces the 4x4 map to one logit, and a sigmoid makes it a probability.
+    The default ``channels_multiplier`` (ndf) 64 is the course's; the training uses 32 (``lib.gan_settings``).
     """
 
     def __init__(self, channels_multiplier=64, num_input_channels=3):
@@ -81,8 +82,9 @@ class Discriminator(nn.Module):
     def forward(self, x):
         """``x``: images ``(B, C, 32, 32)`` in [-1, 1]; returns probabilities ``(B, 1, 1, 1)``.
 
-        The last conv and the sigmoid run in float32 even under autocast: in bfloat16 (8 bits of mantissa)
-        sigmoid(6.5) rounds to 1.0, and the loss of a fake scored 1.0 saturates with a vanishing gradient.
+        Without --bf16 this is ``for layer in self.layers: x = layer(x)``. The last conv and the sigmoid run in
+        float32 even under autocast: in bfloat16 (8 bits of mantissa) sigmoid(6.5) rounds to 1.0, and the loss of
+        a fake scored 1.0 saturates with a vanishing gradient.
         """
         for layer in self.layers[:-2]:
             x = layer(x)

@@ -3,7 +3,8 @@
 One update is :func:`update_discriminator` followed by :func:`update_generator`, in the tutorial's order. The
 loop (:func:`train_gan`) runs them over the flowers set and writes a run folder (:mod:`lib.gan_run_folder`), with
 the checkpoint, stop and NaN machinery both trainers share (:mod:`lib.training_run`). It keeps host
-synchronisation out of the hot path: per-epoch sums stay tensors and are read once per epoch.
+synchronisation out of the hot path: per-epoch sums stay tensors and are read once per epoch. The same loop
+without any of that, as the DCGAN tutorial writes it, is :func:`lib.benchmark.loops.gan_tutorial`.
 """
 import contextlib
 import dataclasses
@@ -64,26 +65,27 @@ def _bce(probabilities, target):
 # One update. The *_step functions keep D's mean outputs as tensors (no host sync, for the loop); the course's
 # update_* functions wrap them and return those means as Python floats.
 
-def _run(model, inputs, autocast):
-    """``model(inputs)`` flattened to ``(B,)`` in float32, the forward pass under ``autocast`` if given."""
+def _d_probabilities(discriminator, images, autocast):
+    """D's probability that each of ``images`` ``(B, C, 32, 32)`` is real: ``(B,)`` float32, the forward pass under
+    ``autocast`` if given."""
     with autocast() if autocast is not None else contextlib.nullcontext():
-        output = model(inputs)
+        output = discriminator(images)  # (B, 1, 1, 1)
     return output.view(-1).float()  # BCE in float32: outside autocast, where CUDA would refuse it
 
 
 def discriminator_step(discriminator, generator, real_images, noise, label, optimizerD, autocast=None):
     """:func:`update_discriminator`, with ``D_x`` and ``D_G_z1`` as 0-d tensors (no host synchronisation)."""
     discriminator.zero_grad()
-    output = _run(discriminator, real_images, autocast)  # (B,)
+    output = _d_probabilities(discriminator, real_images, autocast)  # (B,)
     errD_real = _bce(output, label)
     errD_real.backward()
-    D_x = output.detach().mean()
+    D_x = output.detach().mean()  # D's mean belief that the real images are real: 1 for a perfect D
     with autocast() if autocast is not None else contextlib.nullcontext():
         fake_images = generator(noise)  # (B, C, 32, 32)
-    output = _run(discriminator, fake_images.detach(), autocast)  # detached: this step must not reach G
+    output = _d_probabilities(discriminator, fake_images.detach(), autocast)  # detached: this step must not reach G
     errD_fake = _bce(output, 1 - label)
     errD_fake.backward()
-    D_G_z1 = output.detach().mean()
+    D_G_z1 = output.detach().mean()  # D's mean belief that the fakes are real, before D's update: 0 for a perfect D
     optimizerD.step()
     return errD_real, D_x, errD_fake, D_G_z1, fake_images
 
@@ -99,18 +101,18 @@ def generator_step(discriminator, generator, fake_images, label, optimizerG, aut
     if not discriminator_grads:
         discriminator.requires_grad_(False)
     try:
-        output = _run(discriminator, fake_images, autocast)  # D just updated; fakes not detached: grads reach G
+        output = _d_probabilities(discriminator, fake_images, autocast)  # D just updated; grads reach G
     finally:
         discriminator.requires_grad_(True)
     errG = _bce(output, label)  # real labels: G maximises log D(G(z))
     errG.backward()
-    D_G_z2 = output.detach().mean()
+    D_G_z2 = output.detach().mean()  # the same belief after D's update: what G has to raise
     optimizerG.step()
     return errG, D_G_z2
 
 
 def update_discriminator(discriminator, generator, real_images, noise, label, optimizerD):
-    """One discriminator update on a real batch and a fresh fake batch.
+    """One discriminator update on a real batch and a fresh fake batch (computed by :func:`discriminator_step`).
 
     Args:
         real_images: ``(B, C, 32, 32)`` in [-1, 1].
@@ -127,7 +129,7 @@ def update_discriminator(discriminator, generator, real_images, noise, label, op
 
 
 def update_generator(discriminator, generator, fake_images, label, optimizerG):
-    """One generator update: make D call ``fake_images`` real.
+    """One generator update: make D call ``fake_images`` real (computed by :func:`generator_step`).
 
     Returns ``(errG, D_G_z2)``: the BCE loss of D's outputs on ``fake_images`` against ``label`` (all ones)
     as a 0-d tensor, and the mean of those outputs (after D's update) as a float.

@@ -1,5 +1,9 @@
 """Part 3: train the VAE on MNIST, with per-epoch losses, reconstruction images and resumable checkpoints.
 
+One step (:func:`train_one_epoch`): encode and decode a batch, :class:`lib.loss_vae.VAELoss`, backward, Adam. The
+same loop without checkpoints, resume and stop requests, as the course's notebook writes it, is
+:func:`lib.benchmark.loops.vae_tutorial`.
+
 The hot loop keeps its loss sums as tensors and reads them once per epoch (and every 50 steps for the progress
 bar unless --quiet), so the host does not wait on the device after every step. A checkpoint is written
 atomically after every epoch; Ctrl-C (or SIGTERM) finishes the current step, writes a checkpoint that resumes

@@ -116,13 +116,13 @@ def test_nan_probabilities_end_in_the_sentence_even_where_bceloss_would_assert(f
             raise RuntimeError("CUDA error: device-side assert triggered")
         return bce(input, target, *args, **kwargs)
     monkeypatch.setattr(torch.nn.functional, "binary_cross_entropy", device_side_assert)
-    calls, original = [], train_gan_module._run
+    calls, original = [], train_gan_module._d_probabilities
 
-    def nan_in_epoch_2(model, inputs, autocast):
-        output = original(model, inputs, autocast)
+    def nan_in_epoch_2(discriminator, images, autocast):
+        output = original(discriminator, images, autocast)
         calls.append(1)
         return output * float("nan") if len(calls) > 6 else output  # 3 calls per update, 2 updates per epoch
-    monkeypatch.setattr(train_gan_module, "_run", nan_in_epoch_2)
+    monkeypatch.setattr(train_gan_module, "_d_probabilities", nan_in_epoch_2)
     err = user_error(capsys, ["--data_dir", flowers, "--output_dir", str(tmp_path), "--epochs", "3",
                               "--checkpoint_every", "1"] + TINY)
     (run_dir,) = glob.glob(str(tmp_path / "run_*"))
