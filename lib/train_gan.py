@@ -4,7 +4,8 @@ One update is :func:`update_discriminator` followed by :func:`update_generator`,
 loop (:func:`train_gan`) runs them over the flowers set and writes a run folder (:mod:`lib.gan_run_folder`), with
 the checkpoint, stop and NaN machinery both trainers share (:mod:`lib.training_run`). It keeps host
 synchronisation out of the hot path: per-epoch sums stay tensors and are read once per epoch. The same loop
-without any of that, as the DCGAN tutorial writes it, is :func:`lib.benchmark.loops.gan_tutorial`.
+without any of that, as the DCGAN tutorial writes it, is :func:`lib.benchmark.loops.gan_tutorial`. Both steps'
+loss, ``nn.BCELoss`` letting a NaN through for the loop to report, is at the end (:func:`_bce`).
 """
 import contextlib
 import dataclasses
@@ -31,34 +32,6 @@ from lib.utils.errors import UserError
 NUM_FIXED_NOISE = 1024  # fixed latent vectors saved with a run; grids draw the first gan_run_folder.SAMPLE_GRID
 HISTORY_KEYS = ("iteration", "epoch", "loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2")
 IMAGE_SIZE = 32  # the networks are built for 32x32 images
-
-
-class _BinaryCrossEntropy(torch.autograd.Function):
-    """``nn.BCELoss()`` (mean over the batch) without its range check: the value is ``nn.BCELoss``'s own, computed
-    on the input with any NaN replaced, plus a term that is exactly 0 for finite inputs and NaN otherwise; the
-    gradient is its formula. So values and gradients are bit for bit those of ``nn.BCELoss`` for inputs in [0, 1]
-    (tested), and a NaN input gives a NaN loss, which the loop reports, where ``nn.BCELoss`` on a GPU would fail a
-    device-side assert that leaves the CUDA context unusable."""
-
-    @staticmethod
-    def forward(ctx, probabilities, target):
-        ctx.save_for_backward(probabilities, target)
-        in_range = torch.nan_to_num(probabilities, nan=0.5)  # (B,) what the range check lets through
-        # BCE's own kernel: the same logarithms as nn.BCELoss to the last bit (torch.log's vectorised
-        # version can differ from it by one ulp)
-        loss = nn.functional.binary_cross_entropy(in_range, target)
-        return loss + (probabilities - probabilities).sum()  # + 0 exactly, or NaN where an input was NaN
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        probabilities, target = ctx.saved_tensors
-        grad = grad_output * (probabilities - target) / torch.clamp((1 - probabilities) * probabilities, min=1e-12)
-        return grad / probabilities.numel(), None
-
-
-def _bce(probabilities, target):
-    """Binary cross-entropy of ``probabilities`` ``(B,)`` against ``target`` ``(B,)``, averaged: a 0-d tensor."""
-    return _BinaryCrossEntropy.apply(probabilities, target)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -381,3 +354,34 @@ def train_one_epoch(run):
     means = (sums / batches).tolist()  # the one host synchronisation per epoch
     check_finite(means)
     return means, batches
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The loss of both steps: nn.BCELoss, letting a NaN through
+
+class _BinaryCrossEntropy(torch.autograd.Function):
+    """``nn.BCELoss()`` (mean over the batch) without its range check: the value is ``nn.BCELoss``'s own, computed
+    on the input with any NaN replaced, plus a term that is exactly 0 for finite inputs and NaN otherwise; the
+    gradient is its formula. So values and gradients are bit for bit those of ``nn.BCELoss`` for inputs in [0, 1]
+    (tested), and a NaN input gives a NaN loss, which the loop reports, where ``nn.BCELoss`` on a GPU would fail a
+    device-side assert that leaves the CUDA context unusable."""
+
+    @staticmethod
+    def forward(ctx, probabilities, target):
+        ctx.save_for_backward(probabilities, target)
+        in_range = torch.nan_to_num(probabilities, nan=0.5)  # (B,) what the range check lets through
+        # BCE's own kernel: the same logarithms as nn.BCELoss to the last bit (torch.log's vectorised
+        # version can differ from it by one ulp)
+        loss = nn.functional.binary_cross_entropy(in_range, target)
+        return loss + (probabilities - probabilities).sum()  # + 0 exactly, or NaN where an input was NaN
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        probabilities, target = ctx.saved_tensors
+        grad = grad_output * (probabilities - target) / torch.clamp((1 - probabilities) * probabilities, min=1e-12)
+        return grad / probabilities.numel(), None
+
+
+def _bce(probabilities, target):
+    """Binary cross-entropy of ``probabilities`` ``(B,)`` against ``target`` ``(B,)``, averaged: a 0-d tensor."""
+    return _BinaryCrossEntropy.apply(probabilities, target)

@@ -44,7 +44,8 @@ def setup_mnist_dataloader(batch_size=128, data_dir=None, device="cpu", per_samp
     The train loader shuffles, the test loader does not; the last partial batch is kept. ``data_dir`` holds
     ``MNIST/raw/`` (default ``$MNIST_ROOT`` or ``data``); missing files come from ``.gz`` copies or a download.
     By default the images are decoded once into tensors on ``device``; ``per_sample=True`` uses torchvision's
-    per-image ``ToTensor`` in a ``DataLoader`` instead (same batches for the same ``shuffle_seed``).
+    per-image ``ToTensor`` in a ``DataLoader`` instead (same batches for the same ``shuffle_seed``). The course's
+    API; the loading itself is :func:`lib.mnist.mnist_loaders`.
     """
     return mnist_loaders(batch_size, data_dir, device, per_sample, shuffle_seed, download)
 
