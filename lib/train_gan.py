@@ -38,10 +38,15 @@ IMAGE_SIZE = 32  # the networks are built for 32x32 images
 # One update. The *_step functions keep D's mean outputs as tensors (no host sync, for the loop); the course's
 # update_* functions wrap them and return those means as Python floats.
 
+def _maybe_autocast(autocast):
+    """The context a step's forward passes run in: ``autocast()`` (bfloat16 with --bf16), or nothing for None."""
+    return autocast() if autocast is not None else contextlib.nullcontext()
+
+
 def _d_probabilities(discriminator, images, autocast):
     """D's probability that each of ``images`` ``(B, C, 32, 32)`` is real: ``(B,)`` float32, the forward pass under
     ``autocast`` if given."""
-    with autocast() if autocast is not None else contextlib.nullcontext():
+    with _maybe_autocast(autocast):
         output = discriminator(images)  # (B, 1, 1, 1)
     return output.view(-1).float()  # BCE in float32: outside autocast, where CUDA would refuse it
 
@@ -66,7 +71,7 @@ def discriminator_step(discriminator, generator, real_images, noise, label, opti
     errD_real = _bce(output, label)
     errD_real.backward()
     D_x = output.detach().mean()  # D's mean belief that the real images are real: 1 for a perfect D
-    with autocast() if autocast is not None else contextlib.nullcontext():
+    with _maybe_autocast(autocast):
         fake_images = generator(noise)  # (B, C, 32, 32)
     output = _d_probabilities(discriminator, fake_images.detach(), autocast)  # detached: this step must not reach G
     errD_fake = _bce(output, 1 - label)
@@ -171,7 +176,7 @@ def compile_models(generator, discriminator, batch_size, nz, autocast=None):
     noise = torch.randn(batch_size, nz, 1, 1, generator=noise_source).to(device)
     try:
         run_g, run_d = torch.compile(generator), torch.compile(discriminator)
-        with autocast() if autocast is not None else contextlib.nullcontext():
+        with _maybe_autocast(autocast):
             output = run_d(run_g(noise))  # (B, 1, 1, 1)
         output.float().sum().backward()
     except Exception as err:  # dynamo and inductor fail in many exception types

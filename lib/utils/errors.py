@@ -2,9 +2,9 @@
 
 Scripts wrap their ``main`` in :func:`run_main`, so anything a user can cause (missing data, a wrong flag,
 no GPU) ends in one sentence on stderr and exit status 2 instead of a traceback, and the process ends without the
-garbage collector's last walk over torch's objects. The small helpers those
-sentences are made with live here too: :func:`plural` ("2 epochs"), :func:`shell_quote` (a path in a command to
-copy) and :func:`require_folder` (a folder that must exist).
+garbage collector's last walk over torch's objects. The small helpers those sentences are made with live here
+too: :func:`plural` ("2 epochs"), :func:`shell_quote` (a path in a command to copy) and :func:`require_folder` (a
+folder that must exist).
 """
 import atexit
 import gc
