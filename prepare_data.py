@@ -1,45 +1,44 @@
-"""Put the offline data in place: decompress MNIST into --data_dir and link the flowers into dataset_flowers_64px/.
+"""Put an offline copy of the data in place: MNIST decompressed into data/MNIST/raw/, the flowers linked (or
+copied) into dataset_flowers_64px/. Only for machines without internet: elsewhere torchvision downloads MNIST,
+and the flowers come with the course's repository.
 
-On a machine with internet MNIST is downloaded by torchvision on first use; the flowers set comes with the
-course material. This script is for the copies that lie in a local folder (default ../shared/datasets), laid
-out as MNIST/raw/*.gz and dataset_flowers_64px/{train,val,test}/.
+python prepare_data.py --source FOLDER    # FOLDER holds MNIST/raw/*.gz and dataset_flowers_64px/
 """
-import lib.packages  # noqa: F401 (first import: a missing package ends in one sentence, not a traceback)
 import argparse
 import os
+import shutil
 
-from lib.data_setup import FLOWERS_DIRNAME, link_flowers
-from lib.utils.arguments import nonempty_path
-from lib.utils.errors import require_folder, run_main
-from lib.utils.files import prepare_output_dir
-
-ROOT = os.path.dirname(os.path.abspath(__file__))
+from lib.utils.errors import UserError, nonempty_path, run_main
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--source", type=nonempty_path, default=os.path.join(ROOT, "..", "shared", "datasets"),
-                        help="folder holding MNIST/raw/*.gz and dataset_flowers_64px/ (default ../shared/datasets)")
-    parser.add_argument("--data_dir", type=nonempty_path,
-                        default=os.environ.get("MNIST_ROOT") or os.path.join(ROOT, "data"),
-                        help="where MNIST goes, as <data_dir>/MNIST/raw/ (default: $MNIST_ROOT or data/)")
-    parser.add_argument("--flowers_dir", type=nonempty_path,
-                        default=os.environ.get("FLOWERS_ROOT") or os.path.join(ROOT, FLOWERS_DIRNAME),
-                        help="where the flowers go (default: $FLOWERS_ROOT or dataset_flowers_64px/)")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--source", type=nonempty_path, required=True,
+                        help="folder holding MNIST/raw/*.gz and dataset_flowers_64px/{train,val,test}/")
+    parser.add_argument("--data_dir", type=nonempty_path, default="data", help="where MNIST goes (as MNIST/raw/)")
+    parser.add_argument("--flowers_dir", type=nonempty_path, default="dataset_flowers_64px",
+                        help="where the flowers go")
     parser.add_argument("--copy", action="store_true", help="copy the flowers instead of linking them")
     args = parser.parse_args(argv)
-    from lib.mnist import prepare_mnist
+    from lib.mnist import FILES, decompress_mnist
 
-    require_folder(args.source, "data source folder", "pass the folder that holds MNIST/ and {}/ with --source"
-                   .format(FLOWERS_DIRNAME))
-    prepare_output_dir(os.path.join(args.data_dir, "MNIST", "raw"), "--data_dir")
-    prepare_output_dir(args.flowers_dir, "--flowers_dir")
-    prepare_mnist(os.path.join(args.source, "MNIST", "raw"), args.data_dir)
-    print("MNIST ready in {}".format(os.path.join(args.data_dir, "MNIST", "raw")))
-    added = link_flowers(os.path.join(args.source, FLOWERS_DIRNAME), args.flowers_dir, copy=args.copy)
-    print("flowers ready in {}{}".format(args.flowers_dir, " (added {})".format(", ".join(added)) if added else
-                                         " (already there, kept as they are: delete them to copy afresh)"
-                                         if args.copy else ""))
+    mnist, flowers = os.path.join(args.source, "MNIST", "raw"), os.path.join(args.source, "dataset_flowers_64px")
+    missing = [name + ".gz" for name in FILES if not os.path.isfile(os.path.join(mnist, name + ".gz"))]
+    if missing or not os.path.isdir(flowers):
+        raise UserError("{} lacks {}; pass the folder that holds MNIST/raw/*.gz and dataset_flowers_64px/".format(
+            args.source, ", ".join(missing) if missing else "dataset_flowers_64px/"))
+    decompress_mnist(mnist, args.data_dir)
+    print("MNIST is in {}".format(os.path.join(args.data_dir, "MNIST", "raw")))
+    os.makedirs(args.flowers_dir, exist_ok=True)
+    for split in sorted(os.listdir(flowers)):
+        source, target = os.path.abspath(os.path.join(flowers, split)), os.path.join(args.flowers_dir, split)
+        if os.path.isdir(source) and not os.path.lexists(target):
+            if args.copy:
+                shutil.copytree(source, target + ".partial")
+                os.replace(target + ".partial", target)  # a copy cut short is never taken for a whole one
+            else:
+                os.symlink(source, target, target_is_directory=True)
+    print("the flowers are in {}".format(args.flowers_dir))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Part 4: the DCGAN generator and discriminator for 32x32 images (PyTorch DCGAN tutorial, adapted to 32 px).
+"""Part 4: the DCGAN's generator and discriminator for 32x32 images (the PyTorch DCGAN tutorial, at 32 px).
 
 Both networks keep their layers, activations included, in an ``nn.ModuleList`` named ``layers``, so a state dict
 has the keys ``layers.0.weight``, ``layers.1.running_mean``, ... of the course's reference checkpoint.
@@ -8,7 +8,7 @@ from torch import nn
 
 
 def weights_init(layer):
-    """DCGAN initialisation, applied with ``model.apply(weights_init)``.
+    """Sheet task 4: the DCGAN initialisation, applied with ``model.apply(weights_init)``.
 
     Conv and transposed-conv weights ~ N(0, 0.02); batch-norm weights ~ N(1, 0.02) and biases 0; every other
     layer is left as it is.
@@ -21,7 +21,7 @@ def weights_init(layer):
 
 
 class Generator(nn.Module):
-    """Map a latent vector ``(B, latent_size, 1, 1)`` to an image ``(B, num_input_channels, 32, 32)`` in [-1, 1].
+    """Sheet task 4: map a latent vector ``(B, latent_size, 1, 1)`` to an image ``(B, num_input_channels, 32, 32)`` in [-1, 1].
 
     A transposed conv lifts z to a 4x4 map of ``channels_multiplier * 8`` channels; three stride-2 transposed
     convs each double the size and halve the channels; a 3x3 conv (not transposed: the 32 px adaptation) maps to
@@ -56,11 +56,11 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """Map an image ``(B, num_input_channels, 32, 32)`` to the probability ``(B, 1, 1, 1)`` that it is real.
+    """Sheet task 4: map an image ``(B, num_input_channels, 32, 32)`` to the probability ``(B, 1, 1, 1)`` that it is real.
 
     Three stride-2 convs halve the size (to ndf, 2 ndf, 4 ndf channels; batch norm on all but the first, as in
     DCGAN); a 4x4 conv without padding reduces the 4x4 map to one logit, and a sigmoid makes it a probability.
-    The default ``channels_multiplier`` (ndf) 64 is the course's; the training uses 32 (``lib.gan_settings``).
+    The default ``channels_multiplier`` (ndf) 64 is the course's; run_gan_training.py trains with 32.
     """
 
     def __init__(self, channels_multiplier=64, num_input_channels=3):
@@ -82,9 +82,8 @@ class Discriminator(nn.Module):
     def forward(self, x):
         """``x``: images ``(B, C, 32, 32)`` in [-1, 1]; returns probabilities ``(B, 1, 1, 1)``.
 
-        Without --bf16 this is ``for layer in self.layers: x = layer(x)``. The last conv and the sigmoid run in
-        float32 even under autocast: in bfloat16 (8 bits of mantissa) sigmoid(6.5) rounds to 1.0, and the loss of
-        a fake scored 1.0 saturates with a vanishing gradient.
+        The last conv and the sigmoid run in float32 even under bfloat16 autocast (--bf16): with 8 bits of
+        mantissa sigmoid(6.5) would round to 1.0, and the loss of a fake scored 1.0 saturates.
         """
         for layer in self.layers[:-2]:
             x = layer(x)

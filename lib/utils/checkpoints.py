@@ -1,67 +1,105 @@
-"""Loading what torch.save wrote, safely: checkpoints, optimizer states and model weights.
+"""A training run's checkpoint: loading files safely, optimizer and random states, and stopping on a signal."""
+import signal
+import threading
 
-Weights are checked against the model they are loaded into; each failure is one sentence.
-"""
-import inspect
-import os
+import torch
 
 from lib.utils.errors import UserError
 
-
-# The first bytes of what torch.save writes: a zip archive (since torch 1.6), or a pickle (protocol 2 and newer).
-TORCH_FILE_STARTS = (b"PK\x03\x04", b"\x80")
+CHECKPOINT_NAME = "checkpoint.pth"  # the resumable state in a run's folder, of either trainer
 
 
 def load_checkpoint(path, missing_hint):
-    """Load a file written by ``torch.save`` onto the CPU, without running code stored in it.
+    """What ``torch.save`` wrote to ``path``, on the CPU and without running code stored in it.
 
-    ``missing_hint`` finishes the sentence when the file does not exist, e.g. "train first with ...".
+    ``missing_hint`` ends the sentence when the file does not exist, e.g. "train the model first with ...".
     """
-    import torch
+    import os
     if not os.path.isfile(path):
         raise UserError("{} does not exist; {}".format(path, missing_hint))
-    with open(path, "rb") as handle:
-        if not handle.read(4).startswith(TORCH_FILE_STARTS):
-            raise UserError("{} is not a checkpoint this project can read (it is no PyTorch file at all: torch.save "
-                            "writes a zip archive or a pickle, and this file is neither); pass the model.pth or "
-                            "checkpoint file a training script wrote".format(path))
-    kwargs = {"map_location": "cpu"}
-    if "weights_only" in inspect.signature(torch.load).parameters:
-        kwargs["weights_only"] = True
     try:
-        return torch.load(path, **kwargs)
-    except Exception as err:  # torch raises many types for a damaged or foreign file; their texts confuse more
-        unsafe = "weights only load failed" in str(err).lower()  # than they help (e.g. "KeyError: 101")
-        raise UserError("{} is not a checkpoint this project can read ({}); pass the model.pth or checkpoint "
-                        "file a training script wrote".format(
-                            path, "it stores Python objects, which are not loaded for safety" if unsafe else
-                            "it is damaged, truncated, or was not written by torch.save"))
-
-
-def load_optimizer_state(optimizer, state):
-    """``optimizer.load_state_dict(state)`` keeping this optimizer's own implementation choice (fused, foreach,
-    capturable): a checkpoint records the one of the device it was written on, and a GPU's fused kernel must not
-    follow a run that continues on a CPU (older torch versions have none there), nor the reverse."""
-    own = optimizer.param_groups
-    groups = [dict(saved, **{key: group[key] for key in ("fused", "foreach", "capturable") if key in group})
-              for saved, group in zip(state["param_groups"], own)]
-    optimizer.load_state_dict(dict(state, param_groups=groups))
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises many types for a damaged or foreign file
+        raise UserError("{} is not a checkpoint this project can read ({}); pass a file a training script "
+                        "wrote".format(path, "it stores Python objects, not loaded for safety"
+                                       if "weights only" in str(err).lower() else "damaged or not a torch file"))
 
 
 def load_state_dict_checked(model, state_dict, source):
     """Load ``state_dict`` into ``model`` strictly; on a mismatch say which entries and shapes disagree."""
     if not isinstance(state_dict, dict):
-        raise UserError("{} holds no model weights; pass a model.pth or checkpoint written by this project".format(
-            source))
+        raise UserError("{} holds no model weights; pass a file written by this project".format(source))
     own = model.state_dict()
-    problems = ["{} is missing".format(k) for k in own if k not in state_dict]
-    problems += ["{} is not part of this model".format(k) for k in state_dict if k not in own]
-    problems += ["{} has shape {} in the file but {} in the model".format(
-        k, tuple(v.shape), tuple(own[k].shape)) for k, v in state_dict.items()
-        if k in own and hasattr(v, "shape") and tuple(v.shape) != tuple(own[k].shape)]
+    problems = ["{} is missing".format(key) for key in own if key not in state_dict]
+    problems += ["{} is not part of this model".format(key) for key in state_dict if key not in own]
+    problems += ["{} has shape {} in the file but {} in the model".format(key, tuple(value.shape),
+                                                                           tuple(own[key].shape))
+                 for key, value in state_dict.items() if key in own and value.shape != own[key].shape]
     if problems:
-        shown = "; ".join(problems[:3]) + ("; and {} more".format(len(problems) - 3) if len(problems) > 3 else "")
-        raise UserError("{} was saved from a model of another architecture or size ({}); use the same model "
-                        "flags as the training run".format(source, shown))
+        raise UserError("{} was saved from a model of another architecture or size ({}{}); use the model flags of "
+                        "its training run".format(source, "; ".join(problems[:3]), "; ..." if problems[3:] else ""))
     model.load_state_dict(state_dict)
     return model
+
+
+def load_optimizer_state(optimizer, state):
+    """``optimizer.load_state_dict(state)`` for a run that may continue on another device or memory format.
+
+    The optimizer keeps its own implementation (a CUDA run's fused Adam must not follow the run onto a CPU),
+    and every moment tensor takes the layout of its parameter: a run started channels-last on a laptop stores
+    channels-last moments, which the fused Adam of a contiguous GPU run refuses, and a CPU one misreads.
+    """
+    own = [{key: group[key] for key in ("fused", "foreach") if key in group} for group in optimizer.param_groups]
+    optimizer.load_state_dict(dict(state, param_groups=[dict(saved, **mine) for saved, mine
+                                                        in zip(state["param_groups"], own)]))
+    for parameter, moments in optimizer.state.items():
+        for key, value in moments.items():
+            if torch.is_tensor(value) and value.shape == parameter.shape:
+                moments[key] = torch.empty_like(parameter).copy_(value)  # the parameter's device and strides
+
+
+def random_state(data_generator, device):
+    """The random streams a run draws from: torch's CPU stream, the data order's CPU ``data_generator`` and,
+    on a GPU, its CUDA stream."""
+    return {"torch": torch.get_rng_state(), "data": data_generator.get_state() if data_generator else None,
+            "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}
+
+
+def restore_random_state(state, data_generator, device):
+    """Put back the streams of :func:`random_state`, so a resumed CPU run draws what the original would have.
+    A run that changes device keeps the data order; the new device's own stream just goes on."""
+    torch.set_rng_state(state["torch"])
+    if data_generator is not None:
+        data_generator.set_state(state["data"])
+    if device.type == "cuda" and state.get("cuda") is not None:
+        torch.cuda.set_rng_state(state["cuda"], device)
+
+
+class StopRequest:
+    """While active, the first Ctrl-C or SIGTERM only sets ``signal`` (its number), so that the training loop
+    can end its epoch and write a checkpoint; a second one stops at once (KeyboardInterrupt).
+
+    SIGTERM is what Slurm sends before a time limit, and ``timeout`` and ``kill`` send. Signals can be caught
+    in the main thread only; elsewhere they keep their usual effect.
+    """
+
+    def __init__(self, log=print):
+        self.signal, self._log, self._previous = 0, log, {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = {number: signal.signal(number, self._handle)
+                              for number in (signal.SIGINT, signal.SIGTERM)}
+        return self
+
+    def _handle(self, number, frame):
+        if self.signal:
+            raise KeyboardInterrupt
+        self.signal = number
+        self._log("\n{}: finishing this epoch, then writing a checkpoint (press Ctrl-C again to stop at once)".format(
+            "Ctrl-C" if number == signal.SIGINT else "SIGTERM"))
+
+    def __exit__(self, *exc):
+        for number, previous in self._previous.items():
+            signal.signal(number, previous)
+        return False

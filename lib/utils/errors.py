@@ -1,76 +1,88 @@
-"""Errors a user can fix, and how every script reports them: one sentence on stderr, never a traceback.
-
-Scripts wrap their ``main`` in :func:`run_main`, so anything a user can cause (missing data, a wrong flag,
-no GPU) ends in one sentence on stderr and exit status 2 instead of a traceback, and the process ends without the
-garbage collector's last walk over torch's objects. The small helpers those sentences are made with live here
-too: :func:`plural` ("2 epochs"), :func:`shell_quote` (a path in a command to copy) and :func:`require_folder` (a
-folder that must exist).
-"""
-import atexit
-import gc
+"""One-sentence errors instead of tracebacks, and the argument types that keep wrong values out of the scripts."""
+import argparse
+import math
 import os
-import shlex
 import sys
+
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# What torch's errors say when memory runs out, the cuBLAS and cuDNN handles that cannot be made included.
+OUT_OF_MEMORY = ("out of memory", "can't allocate memory", "CUBLAS_STATUS_ALLOC_FAILED", "CUDNN_STATUS_ALLOC_FAILED")
 
 
 class UserError(Exception):
-    """A problem the user can fix. Its message is one sentence that says what happened and what to do."""
+    """A problem the user can fix. Its message is one sentence: what happened and what to do."""
 
 
 class Interrupted(UserError):
-    """A second Ctrl-C or SIGTERM stopped a run at once; the message says what was kept. Exit status 130."""
+    """A training run stopped on Ctrl-C or SIGTERM; the message names the checkpoint that continues it."""
+
+    def __init__(self, message, exit_status=130):
+        super().__init__(message)
+        self.exit_status = exit_status  # 130 after Ctrl-C, 143 after SIGTERM, as a shell reports them
 
 
 def run_main(main, argv=None):
-    """Run ``main(argv)``; turn a :class:`UserError`, or running out of memory, into one line on stderr and exit
-    status 2 (130 for :class:`Interrupted`, as for any Ctrl-C)."""
-    # Python collects garbage while it shuts down, walking every object still alive: hundreds of thousands once
-    # torch is imported, up to 1.5 to 2.5 s after a training script's last line on a 2-core machine (measured).
-    # Frozen objects are not walked. Nothing may wait on that collection: every file is written and closed before
-    # main returns (atomically, lib.utils.files), and an object left in a reference cycle at exit does not get its
-    # __del__ run. At exit, so the objects a test makes with run_main in-process are still collected.
-    atexit.unregister(gc.freeze)
-    atexit.register(gc.freeze)
+    """Run a script's ``main(argv)``; what a user can fix ends in one sentence on stderr and exit status 2."""
     try:
-        return main(argv)
+        main(argv)
     except Interrupted as err:
         print(err, file=sys.stderr)
-        sys.exit(130)
+        sys.exit(err.exit_status)
     except UserError as err:
         print("error: {}".format(err), file=sys.stderr)
         sys.exit(2)
-    except (MemoryError, RuntimeError) as err:  # numpy raises MemoryError; torch a RuntimeError (CUDA: its subclass)
-        if not isinstance(err, MemoryError) and not any(text in str(err) for text in OUT_OF_MEMORY_TEXTS):
+    except KeyboardInterrupt:  # outside a training loop; every file is written whole or not at all
+        print("\ninterrupted (Ctrl-C)", file=sys.stderr)
+        sys.exit(130)
+    except ModuleNotFoundError as err:
+        top = (err.name or "").split(".")[0]
+        if not top or os.path.exists(os.path.join(REPOSITORY, top)):
+            raise  # a module of this repository: a bug, keep its traceback
+        print("error: the package {} is missing from this Python ({}); install the requirements with `{} -m pip "
+              "install -r requirements.txt`".format(top, sys.executable, sys.executable), file=sys.stderr)
+        sys.exit(2)
+    except (MemoryError, RuntimeError) as err:  # numpy raises MemoryError, torch a RuntimeError
+        if not isinstance(err, MemoryError) and not any(text in str(err) for text in OUT_OF_MEMORY):
             raise
-        gpu = any(text in str(err) for text in ("CUDA", "CUBLAS", "CUDNN", "GPU"))
-        print("error: out of memory ({}); choose smaller sizes (fewer images or samples, a smaller batch or "
-              "model){}".format(str(err).strip().splitlines()[0][:200],
-                                ", check with nvidia-smi whether another process holds the GPU's memory, or "
-                                "use --device cpu" if gpu else ""), file=sys.stderr)
+        print("error: out of memory ({}); use a smaller batch, model or number of images{}".format(
+            str(err).strip().splitlines()[0][:160] if str(err).strip() else "MemoryError",
+            ", or check with nvidia-smi whether another process holds the GPU" if "CU" in str(err) else ""),
+            file=sys.stderr)
         sys.exit(2)
 
 
-# What torch's errors say when memory ran out, including the cuBLAS and cuDNN handles that cannot be created.
-OUT_OF_MEMORY_TEXTS = ("can't allocate memory", "out of memory", "CUBLAS_STATUS_ALLOC_FAILED",
-                       "CUDNN_STATUS_ALLOC_FAILED", "CUDNN_STATUS_NOT_INITIALIZED")
+def _checked(cast, accept, requirement):
+    """An argparse type: ``cast(text)``, refused with "``requirement``" unless ``accept(value)``."""
+    def parse(text):
+        try:
+            value = cast(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError("{!r} is not a {}".format(
+                text, "whole number" if cast is int else "number"))
+        if not accept(value):
+            raise argparse.ArgumentTypeError("{} {}".format(text, requirement))
+        return value
+    return parse
+
+
+positive_int = _checked(int, lambda v: v >= 1, "must be at least 1")
+seed = _checked(int, lambda v: 0 <= v < 2 ** 32, "must be from 0 to 4294967295")
+positive_float = _checked(float, lambda v: math.isfinite(v) and v > 0, "must be a finite number above 0")
+non_negative_float = _checked(float, lambda v: math.isfinite(v) and v >= 0, "must be a finite number, at least 0")
+below_one = _checked(float, lambda v: 0 <= v < 1, "must be at least 0 and below 1")
+between_zero_and_one = _checked(float, lambda v: 0 < v < 1, "must lie strictly between 0 and 1")
+nonempty_path = _checked(str, lambda v: v.strip() != "", "is empty; name a file or folder")
+
+
+def add_common_arguments(parser, device=True):
+    """The flags every script shares: --device (if ``device``), --quiet and --show."""
+    if device:
+        parser.add_argument("--device", default="auto",
+                            help="cpu, cuda, cuda:N or auto (default: a CUDA GPU when one works, else the CPU)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--show", action="store_true", help="also open the figures in a window")
 
 
 def plural(count, noun):
     """'1 epoch', '2 epochs'."""
     return "{} {}{}".format(count, noun, "" if count == 1 else "s")
-
-
-def require_folder(path, what, hint):
-    """Return ``path`` if it is a folder, else raise a UserError: "the ``what`` ``path`` does not exist" (or "is a
-    file, not a folder"), then ``hint``, what to do."""
-    if not os.path.isdir(path):
-        raise UserError("the {} {} {}; {}".format(
-            what, path, "is a file, not a folder" if os.path.exists(path) else "does not exist", hint))
-    return path
-
-
-def shell_quote(path):
-    """``path`` as one word of a command the user may copy into a shell (quoted only where it has to be)."""
-    if os.name == "nt":
-        return '"{}"'.format(path) if any(char in path for char in " &()^;,") else path
-    return shlex.quote(path)

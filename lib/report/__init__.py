@@ -1,1 +1,0 @@
-"""The report, submission.pdf: results found and loaded, image measures, each exercise part's answers, the PDF."""

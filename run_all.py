@@ -1,0 +1,113 @@
+"""The whole exercise in one command, in the sheet's order: the part 2 figures, the VAE and its latent space for
+the KL weights 1, 30 and 0, the GAN, samples at two temperatures, and submission.pdf built from all of it.
+
+Run again, it reuses what is finished and continues a training that was stopped, so after a failure or a Ctrl-C
+the same command goes on where it stopped. ./run_all.sh and run_all.bat call this script.
+"""
+import argparse
+import glob
+import json
+import os
+
+from lib.utils.errors import Interrupted, UserError, nonempty_path, run_main
+
+KL_WEIGHTS = (1.0, 30.0, 0.0)
+TEMPERATURES = (0.5, 1.0)
+COURSE_GENERATOR = "gan_model_g_2500_epochs.pth"  # where a student puts the course's file: the repository root
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run in about a minute (1 VAE epoch, 2 GAN epochs, no FD/KID) into "
+                             "results_quick/, with a PDF marked as such")
+    parser.add_argument("--force", action="store_true", help="train and draw everything again")
+    parser.add_argument("--names", default="", help="the submitters' names for the PDF's title page")
+    parser.add_argument("--reference_generator", type=nonempty_path, default=COURSE_GENERATOR,
+                        help="the course's 2500-epoch generator, sampled for the optional task when it is there "
+                             "(default: {} in this folder)".format(COURSE_GENERATOR))
+    args = parser.parse_args(argv)
+    root = "results_quick" if args.quick else "."
+    vae_epochs, gan_epochs = (1, 2) if args.quick else (15, 500)
+    import importlib
+    import matplotlib
+    matplotlib.use("Agg")
+
+    def step(title, done, script, *arguments):
+        """Run the root script ``script``'s main in this process, unless ``done``."""
+        print("\n== {}".format(title), flush=True)
+        if done and not args.force:
+            print("already done (--force does it again)")
+            return
+        try:
+            importlib.import_module(script).main([str(argument) for argument in arguments] + ["--quiet"])
+        except Interrupted as err:
+            raise Interrupted("{}\nrun_all: run the same command again to go on from there".format(err),
+                              err.exit_status) from None
+        except UserError as err:
+            raise UserError("{} (in the step \"{}\"; the steps before it are kept)".format(err, title)) from None
+
+    figures = os.path.join(root, "results_distributions")
+    step("part 2: the central limit theorem", has(figures, "clt.png"), "plot_clt", "--output_dir", figures)
+    step("part 2: normal samples from uniform ones", has(figures, "normal.png"), "plot_normal", "--output_dir", figures)
+    for weight in KL_WEIGHTS:
+        folder = os.path.join(root, "results_kl{}".format(weight))
+        trained = trained_epochs(folder)
+        if has(folder, "model.pth") and trained >= vae_epochs and not args.force:
+            how = []
+        elif has(folder, "checkpoint.pth") and trained < vae_epochs and not args.force:
+            how = ["--resume", folder]
+        else:
+            how = ["--kl_loss_weight", weight, "--output_dir", folder, "--overwrite"]
+        step("part 3: the VAE with KL weight {:g}, {} epochs".format(weight, vae_epochs), not how, "run_vae_training",
+             *how + ["--epochs", vae_epochs])
+        step("part 3: its latent space", has(folder, "latent_space.png", "prior_samples.png") and not how,
+             "plot_latent_space", "--model_dir", folder, "--kl_loss_weight", weight)
+    if not args.quick:
+        step("part 3: FD/KID of the VAEs' prior samples", False, "evaluate_vae", "--results_root", root)
+
+    run = newest_gan_run(os.path.join(root, "results_gan"))
+    if has(run, "samples_final.png") and trained_epochs(run, "history.json", "epoch") >= gan_epochs and not args.force:
+        how = []
+    elif has(run, "checkpoint.pth") and not has(run, "samples_final.png") and not args.force:
+        how = ["--resume", run]
+    else:
+        how = ["--output_dir", os.path.join(root, "results_gan")]
+    step("part 4: the GAN, {} epochs".format(gan_epochs), not how, "run_gan_training", *how + ["--epochs", gan_epochs])
+    run = newest_gan_run(os.path.join(root, "results_gan"))
+    checkpoints = [run] + ([args.reference_generator] if os.path.isfile(args.reference_generator) else [])
+    if not args.quick:
+        step("part 4: FD/KID of the generators", has(run, "sample_quality.json"), "evaluate_gan",
+             *sum((["--checkpoint", path] for path in checkpoints), []), "--output",
+             os.path.join(run, "sample_quality.json"))
+    generator = checkpoints[-1] if len(checkpoints) > 1 else os.path.join(run, "generator_ema.pth")
+    for temperature in TEMPERATURES:
+        output = os.path.join(root, "results_gan", "temperature_{}.png".format(temperature))
+        step("part 4: samples at temperature {:g}".format(temperature), os.path.isfile(output) and not how, "generate_gan_images",
+             "--checkpoint", generator, "--temperature", temperature, "--output", output)
+    step("the hand-in: submission.pdf", False, "make_submission", "--results_root", root, "--gan_run", run,
+         "--names", args.names, *(["--quick"] if args.quick else []))
+
+
+def has(folder, *names):
+    """Whether ``folder`` (None: no folder) holds every one of the files ``names``."""
+    return folder is not None and all(os.path.isfile(os.path.join(folder, name)) for name in names)
+
+
+def trained_epochs(folder, history="losses.json", key="epochs"):
+    """How many epochs the run in ``folder`` has trained, by its history file (0 without one)."""
+    try:
+        with open(os.path.join(folder, history)) as handle:
+            return len(json.load(handle)[key])
+    except (OSError, TypeError, ValueError, KeyError):
+        return 0
+
+
+def newest_gan_run(results_dir):
+    """The run folder under ``results_dir`` whose checkpoint was written last, or None."""
+    runs = glob.glob(os.path.join(glob.escape(results_dir), "run_*", "checkpoint.pth"))
+    return os.path.dirname(max(runs, key=os.path.getmtime)) if runs else None
+
+
+if __name__ == "__main__":
+    run_main(main)
