@@ -27,9 +27,10 @@ def main(argv=None):
 
     model_dir = args.model_dir or "results_kl{}".format(args.kl_loss_weight)
     path = os.path.join(model_dir, "model.pth")
-    state = load_checkpoint(path, "train it first with `python run_vae_training.py --kl_loss_weight {:g}`{}".format(
-        args.kl_loss_weight, " (a stopped run: --resume {})".format(model_dir)
-        if os.path.isfile(os.path.join(model_dir, "checkpoint.pth")) else ""))
+    state = load_checkpoint(path, "train it first with `python run_vae_training.py --kl_loss_weight {:g}{}`{}".format(
+        args.kl_loss_weight, " --output_dir {}".format(model_dir) if args.model_dir else "",
+        " (a stopped run: --resume {})".format(model_dir) if os.path.isfile(os.path.join(model_dir, "checkpoint.pth"))
+        else ""))
     latent_size, hidden_size = state["fc21.weight"].shape if "fc21.weight" in state else (2, 100)
     if latent_size != 2:
         raise UserError("the model in {} has {} latent dimensions, but the plot needs 2; train one with "

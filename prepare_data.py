@@ -34,6 +34,7 @@ def main(argv=None):
         source, target = os.path.abspath(os.path.join(flowers, split)), os.path.join(args.flowers_dir, split)
         if os.path.isdir(source) and not os.path.lexists(target):
             if args.copy:
+                shutil.rmtree(target + ".partial", ignore_errors=True)  # what a copy cut short left
                 shutil.copytree(source, target + ".partial")
                 os.replace(target + ".partial", target)  # a copy cut short is never taken for a whole one
             else:

@@ -83,8 +83,8 @@ def main(argv=None):
     generator = checkpoints[-1] if len(checkpoints) > 1 else os.path.join(run, "generator_ema.pth")
     for temperature in TEMPERATURES:
         output = os.path.join(root, "results_gan", "temperature_{}.png".format(temperature))
-        step("part 4: samples at temperature {:g}".format(temperature), os.path.isfile(output) and not how, "generate_gan_images",
-             "--checkpoint", generator, "--temperature", temperature, "--output", output)
+        step("part 4: samples at temperature {:g}".format(temperature), os.path.isfile(output) and not how,
+             "generate_gan_images", "--checkpoint", generator, "--temperature", temperature, "--output", output)
     step("the hand-in: submission.pdf", False, "make_submission", "--results_root", root, "--gan_run", run,
          "--names", args.names, *(["--quick"] if args.quick else []))
 

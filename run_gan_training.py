@@ -11,7 +11,7 @@ from lib.utils.errors import UserError, add_common_arguments, below_one, between
     plural, positive_float, positive_int, run_main, seed
 
 # Flags that say how to run, not what to learn: a resumed run takes them from its new command line.
-HOW_TO_RUN = ("device", "channels_last", "compile", "checkpoint_every", "quiet", "show", "data_dir")
+HOW_TO_RUN = ("device", "channels_last", "compile", "checkpoint_every", "quiet", "show")
 
 
 def build_parser():
@@ -60,10 +60,10 @@ def main(argv=None):
         given = {key: value for key, value in vars(args).items() if value != parser.get_default(key)}
         settings = dict(checkpoint["args"], **{key: getattr(args, key) for key in HOW_TO_RUN})
         for key, value in given.items():
-            if key not in HOW_TO_RUN + ("resume", "epochs") and value != settings.get(key):
+            if key not in HOW_TO_RUN + ("resume", "epochs", "data_dir") and value != settings.get(key):
                 raise UserError("--{} {} differs from the run in {} ({}); leave it out to continue that run, or "
                                 "start a new one".format(key, value, run_dir, settings.get(key)))
-        settings["epochs"] = given.get("epochs", settings["epochs"])
+        settings.update({key: given[key] for key in ("epochs", "data_dir") if key in given})
         args = argparse.Namespace(**settings)
         if checkpoint["epoch"] >= args.epochs:
             raise UserError("the run in {} has already trained {}; pass a larger --epochs to go on".format(
@@ -84,8 +84,8 @@ def main(argv=None):
     finally:
         if not os.listdir(run_dir):
             os.rmdir(run_dir)  # a run that failed before writing anything leaves no empty folder
-    print("trained {} in {:.0f} s; results in {}".format(plural(run.epoch - (checkpoint or {"epoch": 0})["epoch"],
-                                                                 "epoch"), time.time() - started, run_dir))
+    trained = run.epoch - (checkpoint["epoch"] if checkpoint else 0)
+    print("trained {} in {:.0f} s; results in {}".format(plural(trained, "epoch"), time.time() - started, run_dir))
     if args.show:
         from lib.utils.files import show_images
         show_images([os.path.join(run_dir, "samples_final.png"), os.path.join(run_dir, "losses.png")])

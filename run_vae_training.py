@@ -8,7 +8,7 @@ import glob
 import os
 
 from lib.utils.errors import Interrupted, UserError, add_common_arguments, non_negative_float, nonempty_path, \
-    positive_float, positive_int, run_main, seed
+    plural, positive_float, positive_int, run_main, seed
 
 # The settings a run trains with; a resumed run takes its own from its checkpoint.
 DEFAULTS = {"kl_loss_weight": 1.0, "epochs": 15, "batch_size": 128, "lr": 1e-3, "seed": 0, "hidden_size": 100,
@@ -42,15 +42,19 @@ def run_settings(args, checkpoint):
         settings = dict(DEFAULTS, **given)
         settings["output_dir"] = args.output_dir or "results_kl{}".format(float(settings["kl_loss_weight"]))
         return settings
+    if not isinstance(checkpoint, dict) or "kl_loss_weight" not in checkpoint.get("history", ()):
+        raise UserError("{} holds no checkpoint of run_vae_training.py (a GAN run's, or bare weights?); pass the "
+                        "folder of a VAE run to --resume".format(args.resume))
     settings = dict(DEFAULTS, **checkpoint["args"])
     for key, value in given.items():
         if key != "epochs" and value != settings[key]:
             raise UserError("--{} {} differs from the run in {} ({}); leave it out to continue that run, or start a "
                             "new one".format(key, value, args.resume, settings[key]))
     settings["epochs"] = given.get("epochs", settings["epochs"])
-    if len(checkpoint["history"]["epochs"]) >= settings["epochs"]:
-        raise UserError("the run in {} has already trained {} epochs; pass a larger --epochs to go on".format(
-            args.resume, settings["epochs"]))
+    trained = len(checkpoint["history"]["epochs"])
+    if trained >= settings["epochs"]:
+        raise UserError("the run in {} has already trained {}; pass a larger --epochs to go on".format(
+            args.resume, plural(trained, "epoch")))
     settings["output_dir"] = args.resume
     return settings
 
@@ -82,16 +86,18 @@ def main(argv=None):
     for path in old_files:
         os.remove(path)
     model = VAE(hidden_size=settings["hidden_size"], latent_size=settings["latent_size"])
-    print("training the VAE with KL weight {kl_loss_weight:g} for {epochs} epochs into {output_dir}".format(
-        **settings))
+    print("training the VAE with KL weight {:g} for {} into {}".format(
+        settings["kl_loss_weight"], plural(settings["epochs"], "epoch"), output_dir))
     try:
         train_vae(model, train_loader, test_loader, settings["epochs"], settings["lr"], settings["kl_loss_weight"],
                   device=device, output_dir=output_dir, checkpoint=checkpoint, run_args=settings, quiet=args.quiet)
     except Interrupted as stop:
         raise Interrupted("{}: continue with `python run_vae_training.py --resume {}`".format(stop, output_dir),
                           stop.exit_status) from None
-    print("wrote {}; next: python plot_latent_space.py --kl_loss_weight {:g}".format(output_dir,
-                                                                                    settings["kl_loss_weight"]))
+    default_dir = "results_kl{}".format(float(settings["kl_loss_weight"]))  # where plot_latent_space.py looks
+    print("wrote {}; next: python plot_latent_space.py --kl_loss_weight {:g}{}".format(
+        output_dir, settings["kl_loss_weight"], "" if os.path.normpath(output_dir) == default_dir
+        else " --model_dir {}".format(output_dir)))
     if args.show:
         from lib.utils.files import show_images
         show_images([os.path.join(output_dir, "loss_curve.png")])

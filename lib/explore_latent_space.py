@@ -44,8 +44,8 @@ def class_statistics(mus, logvars, labels):
     """Per digit: the mean of mu and the mean standard deviation sigma, ``(10, latent)`` each, as numpy."""
     one_hot = torch.nn.functional.one_hot(labels, 10).double()  # (N, 10)
     counts = one_hot.sum(0)[:, None]                             # (10, 1)
-    return ((one_hot.T @ mus.double()) / counts).numpy(), ((one_hot.T @ torch.exp(0.5 * logvars.double())) /
-                                                             counts).numpy()
+    sigmas = torch.exp(0.5 * logvars.double())                   # (N, latent)
+    return ((one_hot.T @ mus.double()) / counts).numpy(), ((one_hot.T @ sigmas) / counts).numpy()
 
 
 def plot_latent_space(model, test_loader, device="cpu", output_dir="results", grid_size=20, title=""):

@@ -2,6 +2,7 @@
 import gzip
 import os
 import shutil
+import zlib
 
 import torch
 
@@ -26,7 +27,7 @@ def decompress_mnist(source_dir, data_dir):
             with atomic_path(os.path.join(raw, name)) as tmp:
                 with gzip.open(os.path.join(source_dir, name + ".gz")) as source, open(tmp, "wb") as target:
                     shutil.copyfileobj(source, target)
-        except (OSError, EOFError) as err:  # a damaged .gz
+        except (OSError, EOFError, zlib.error) as err:  # a damaged .gz
             raise UserError("{} cannot be decompressed ({}); replace it with a good copy".format(
                 os.path.join(source_dir, name + ".gz"), err))
     return len(todo)
@@ -41,13 +42,15 @@ def load_mnist(data_dir="data", train=True, device="cpu"):
         decompress_mnist(raw, data_dir)  # .gz copies put there by hand
     try:
         dataset = datasets.MNIST(data_dir, train=train, download=True)
-    except (RuntimeError, OSError) as err:  # offline: every mirror failed
-        raise UserError("MNIST is not in {} and could not be downloaded ({}); put the four files there, or their "
-                        ".gz copies and run `python prepare_data.py --source FOLDER`, or pass --data_dir".format(
-                            raw, str(err).strip().splitlines()[0][:100]))
-    except (AssertionError, ValueError) as err:  # torchvision's checks of the file headers and sizes
+    except (RuntimeError, OSError, AssertionError, KeyError, TypeError, ValueError) as err:
+        if not all(os.path.isfile(os.path.join(raw, name)) for name in FILES):  # offline: every mirror failed
+            raise UserError("MNIST is not in {} and could not be downloaded ({}); put the four files there, or their "
+                            ".gz copies and run `python prepare_data.py --source FOLDER`, or pass --data_dir".format(
+                                raw, str(err).strip().splitlines()[0][:100]))
+        # The files were there, so reading them failed: torchvision's checks of the headers, or a size that does
+        # not fit the header (a RuntimeError of view()).
         raise UserError("the MNIST files in {} are damaged or truncated ({}); delete them and put good copies "
-                        "there".format(raw, err or "wrong header or size"))
+                        "there".format(raw, "wrong header" if isinstance(err, (AssertionError, KeyError)) else err))
     return dataset.data.unsqueeze(1).to(device).float().div_(255), dataset.targets.to(device)
 
 

@@ -21,7 +21,7 @@ def weights_init(layer):
 
 
 class Generator(nn.Module):
-    """Sheet task 4: map a latent vector ``(B, latent_size, 1, 1)`` to an image ``(B, num_input_channels, 32, 32)`` in [-1, 1].
+    """Sheet task 4: map a latent vector ``(B, latent_size, 1, 1)`` to an image ``(B, C, 32, 32)`` in [-1, 1].
 
     A transposed conv lifts z to a 4x4 map of ``channels_multiplier * 8`` channels; three stride-2 transposed
     convs each double the size and halve the channels; a 3x3 conv (not transposed: the 32 px adaptation) maps to
@@ -56,7 +56,7 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """Sheet task 4: map an image ``(B, num_input_channels, 32, 32)`` to the probability ``(B, 1, 1, 1)`` that it is real.
+    """Sheet task 4: map an image ``(B, C, 32, 32)`` to the probability ``(B, 1, 1, 1)`` that it is real.
 
     Three stride-2 convs halve the size (to ndf, 2 ndf, 4 ndf channels; batch norm on all but the first, as in
     DCGAN); a 4x4 conv without padding reduces the 4x4 map to one logit, and a sigmoid makes it a probability.

@@ -123,6 +123,8 @@ def train_gan(args, run_dir, checkpoint=None):
     """
     run = set_up_run(args, run_dir, checkpoint)
     run_g, run_d = compile_models(run) if args.compile else (run.generator, run.discriminator)
+    if checkpoint is None:
+        start_run_folder(run)
     memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
     label = torch.ones(args.batch_size, device=run.device)  # (B,) the target "real"
     bar = tqdm(total=args.epochs * -(-len(run.data) // args.batch_size), initial=run.iteration, unit="update",
@@ -145,9 +147,9 @@ def train_gan(args, run_dir, checkpoint=None):
                         save_samples(run, os.path.join("samples", "iter_{:06d}.png".format(run.iteration)))
                     bar.update()
                 end_epoch(run, (sums / batches).tolist())
+                means = [run.history[key][-1] for key in HISTORY_KEYS[2:]]
                 bar.set_postfix_str("epoch {}/{}: loss_D {:.3f}, loss_G {:.3f}, D(x) {:.3f}, D(G(z)) {:.3f} / "
-                                    "{:.3f}".format(run.epoch, args.epochs, *(run.history[key][-1] for key in
-                                                                               HISTORY_KEYS[2:])))
+                                    "{:.3f}".format(run.epoch, args.epochs, *means))
                 if stop.signal and run.epoch < args.epochs:
                     save_state(run)
                     raise Interrupted("training stopped after epoch {} of {}; {} holds it".format(
@@ -163,12 +165,13 @@ def train_gan(args, run_dir, checkpoint=None):
 
 def set_up_run(args, run_dir, checkpoint=None):
     """The networks (with ``weights_init``), their Adam optimizers, the fixed noise, the flowers and the moving
-    average of G, seeded by ``args.seed``; continued from ``checkpoint`` if given, else written as epoch 0."""
+    average of G, seeded by ``args.seed``; continued from ``checkpoint`` if given."""
     device = pick_device(args.device)
     if args.bf16 and not has_fast_bfloat16(device):
         raise UserError("{} has no bfloat16 arithmetic (it needs a GPU of compute capability 8.0 or newer, or a "
                         "CPU with AVX-512 BF16), where bfloat16 is many times slower; {}".format(
-                            "this GPU" if device.type == "cuda" else "this CPU",
+                            "the GPU {} (compute capability {}.{})".format(device, *torch.cuda.get_device_capability(
+                                device)) if device.type == "cuda" else "this CPU",
                             "this run was started with --bf16: continue it on such hardware, or start a new run "
                             "without --bf16" if checkpoint else "leave --bf16 out"))
     seed_everything(args.seed)
@@ -186,13 +189,6 @@ def set_up_run(args, run_dir, checkpoint=None):
                      args.data_dir, IMAGE_SIZE, device), torch.Generator().manual_seed(args.seed),
                  {key: [] for key in HISTORY_KEYS})
     if checkpoint is None:
-        os.makedirs(os.path.join(run_dir, "samples"), exist_ok=True)
-        save_torch(run.fixed_noise.cpu(), os.path.join(run_dir, "fixed_noise.pt"))
-        examples = torch.Generator().manual_seed(args.seed + 1)  # not the training's random streams
-        shown = run.data.augment(torch.randperm(len(run.data), generator=examples)[:64], examples)
-        save_image_grid(shown, os.path.join(run_dir, "training_images.png"), value_range=(-1, 1))
-        save_samples(run, os.path.join("samples", "iter_000000.png"))
-        save_state(run)
         return run
     generator.load_state_dict(checkpoint["generator"])
     discriminator.load_state_dict(checkpoint["discriminator"])
@@ -204,6 +200,18 @@ def set_up_run(args, run_dir, checkpoint=None):
     run.history, run.iteration, run.epoch = checkpoint["history"], checkpoint["iteration"], checkpoint["epoch"]
     restore_random_state(checkpoint["rng"], run.data_generator, device)
     return run
+
+
+def start_run_folder(run):
+    """A new run's folder: the fixed noise, 64 augmented training images, G's first samples, the checkpoint of
+    epoch 0."""
+    os.makedirs(os.path.join(run.run_dir, "samples"), exist_ok=True)
+    save_torch(run.fixed_noise.cpu(), os.path.join(run.run_dir, "fixed_noise.pt"))
+    examples = torch.Generator().manual_seed(run.args.seed + 1)  # not the training's random streams
+    shown = run.data.augment(torch.randperm(len(run.data), generator=examples)[:64], examples)
+    save_image_grid(shown, os.path.join(run.run_dir, "training_images.png"), value_range=(-1, 1))
+    save_samples(run, os.path.join("samples", "iter_000000.png"))
+    save_state(run)
 
 
 def compile_models(run):

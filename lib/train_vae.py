@@ -28,12 +28,14 @@ def train_vae(model, train_loader, test_loader, num_epochs=15, lr=1e-3, kl_loss_
               device="cpu", output_dir="results", checkpoint=None, run_args=None, quiet=False):
     """Sheet task 3.1: train ``model`` with Adam on :class:`VAELoss`, writing into ``output_dir``.
 
-    First ``training_samples.png`` (16 training images); after every epoch: the epoch's losses printed and added to ``losses.json``, ``reconstruction_{epoch}.png``
-    (8 test digits above their reconstructions) and ``checkpoint.pth``; at the end ``model.pth`` and
-    ``loss_curve.png``. ``checkpoint``, a loaded ``checkpoint.pth``, continues that run; ``run_args`` (the
-    script's settings) are stored in the checkpoints. Ctrl-C or SIGTERM ends the current epoch, writes the
-    checkpoint and raises :class:`Interrupted`. Returns the history of ``losses.json``.
+    First ``training_samples.png`` (16 training images); after every epoch: the epoch's losses printed and added
+    to ``losses.json``, ``reconstruction_{epoch}.png`` (8 test digits above their reconstructions) and
+    ``checkpoint.pth``; at the end ``model.pth`` and ``loss_curve.png``. ``checkpoint``, a loaded
+    ``checkpoint.pth``, continues that run; ``run_args`` (the script's settings) are stored in the checkpoints.
+    Ctrl-C or SIGTERM ends the current epoch, writes the checkpoint and raises :class:`Interrupted`. Returns the
+    history of ``losses.json``.
     """
+    device = torch.device(device)  # "cpu" too: the random state saved with a checkpoint depends on the device type
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     criterion = VAELoss(kl_loss_weight)

@@ -1,5 +1,5 @@
 """What the test files share: small data sets in the courses' file formats (MNIST idx files, a flowers folder),
-tiny GAN runs and the check of a one-sentence error."""
+tiny GAN runs, the check of a one-sentence error and scripts started as their own process."""
 import glob
 import gzip
 import os
@@ -62,8 +62,8 @@ def make_flower_folder(root, count=10, sizes=SIZES, seed=0):
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Tiny runs of the GAN script, and the check of a mistake's one sentence, shared by the GAN's test files. Torch and
-# the scripts are imported inside the functions: the test files that need neither import this module too.
+# Tiny runs of the GAN script, the check of a mistake's one sentence, scripts as processes. Torch and the scripts are
+# imported inside the functions: the test files that need neither import this module too.
 
 TINY_GAN = ["--ngf", "4", "--ndf", "4", "--batch_size", "4", "--device", "cpu", "--quiet"]
 
@@ -93,157 +93,38 @@ def assert_same_weights(a, b):
         assert all(torch.equal(state_a[k], state_b[k]) for k in state_a)
 
 
-def user_error(capsys, main, argv):
-    """Run a script's ``main`` as ``python script.py argv`` would; check exit status 2 and no traceback, and return
-    what it wrote to stderr."""
+def one_sentence(capsys, main, argv):
+    """Run a script's ``main(argv)`` as ``python script.py argv`` would; check exit status 2, no traceback and one
+    error sentence, the last line of stderr, and return that line."""
     import pytest
     from lib.utils.errors import run_main
     with pytest.raises(SystemExit) as stopped:
-        run_main(main, argv)
+        run_main(main, [str(a) for a in argv])
     err = capsys.readouterr().err
-    assert stopped.value.code == 2 and "Traceback" not in err
-    return err
-
-
-def start_and_terminate(argv, written, cwd):
-    """Run a script as its own process in ``cwd``, send it SIGTERM once a file ``written`` (a glob) exists: it is
-    training. Returns its exit status, stdout and stderr."""
-    return terminate_once_written(start_script(argv, cwd), written)
+    assert stopped.value.code == 2 and "Traceback" not in err, err
+    assert [line for line in err.splitlines() if "error: " in line] == err.splitlines()[-1:], err
+    return err.splitlines()[-1]
 
 
 def start_script(argv, cwd):
-    """Start ``python argv`` as its own process in ``cwd`` (the repository on its path, headless, output piped) and
-    return it at once: the caller can do its own slow work (importing torch) while the script starts."""
+    """Start ``python argv`` as its own process in ``cwd``, the repository on its path, headless, output piped."""
     import subprocess
     import sys
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    return subprocess.Popen([sys.executable] + argv, cwd=str(cwd), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            universal_newlines=True, env=dict(os.environ, PYTHONPATH=root, MPLBACKEND="Agg"))
+    return subprocess.Popen([sys.executable] + [str(a) for a in argv], cwd=str(cwd), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, universal_newlines=True,
+                            env=dict(os.environ, PYTHONPATH=root, MPLBACKEND="Agg"))
 
 
-def terminate_once_written(process, written):
+def terminate_once_written(process, written, timeout=120):
     """Send a process of :func:`start_script` SIGTERM once a file ``written`` (a glob) exists, checking it is still
     running then; returns its exit status, stdout and stderr."""
     import signal
     import time
-    deadline = time.time() + 120
-    while not glob.glob(written) and process.poll() is None and time.time() < deadline:
+    deadline = time.time() + timeout
+    while not glob.glob(str(written)) and process.poll() is None and time.time() < deadline:
         time.sleep(0.05)
     assert process.poll() is None, process.communicate()
     process.send_signal(signal.SIGTERM)
-    out, err = process.communicate(timeout=120)
+    out, err = process.communicate(timeout=timeout)
     return process.returncode, out, err
-
-
-def one_sentence_error(capsys, script, argv):
-    """Run a script's main as ``python script.py argv`` would; return its stderr, checking status 2, no
-    traceback and one error sentence, the last line."""
-    import pytest
-    from lib.utils.errors import run_main
-    with pytest.raises(SystemExit) as exit_info:
-        run_main(script.main, [str(a) for a in argv])
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    assert [line for line in err.splitlines() if "error: " in line] == [err.splitlines()[-1]]  # one sentence, last
-    return err
-
-
-def run_script(*argv, **kwargs):
-    """Run ``python argv`` in the repository root, headless; returns the finished process."""
-    import subprocess
-    import sys
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = dict(os.environ, MPLBACKEND="", DISPLAY="")  # headless, and no backend chosen for the scripts
-    return subprocess.run([sys.executable] + [str(a) for a in argv], cwd=root, env=env, capture_output=True,
-                          text=True, timeout=120, **kwargs)
-
-
-def one_sentence(capsys, main, argv):
-    """Like :func:`user_error`, and stderr holds the word error once: one sentence, no second complaint."""
-    import pytest
-    from lib.utils.errors import run_main
-    with pytest.raises(SystemExit) as stopped:
-        run_main(main, argv)
-    err = capsys.readouterr().err
-    assert stopped.value.code == 2 and "Traceback" not in err and err.count("error") == 1
-    return err
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# A test's own imports while a script it started runs: the script's start (torch, its dynamo, matplotlib) takes
-# seconds of one core, and the test needs the same imports afterwards; made in a thread, they use the other core.
-
-def in_background(function):
-    """Start ``function()`` in a thread; returns a future whose ``result()`` waits for it and raises what it raised.
-
-    The main thread waiting on a pipe, in ``communicate`` or in ``time.sleep`` leaves the interpreter to it.
-    """
-    import concurrent.futures
-    executor = concurrent.futures.ThreadPoolExecutor(max_workers=1)
-    future = executor.submit(function)
-    executor.shutdown(wait=False)
-    return future
-
-
-def warm_up_vae_training():
-    """Make the imports a VAE run makes on first use: torch, and the dynamo its Adam imports at its first step.
-    Nothing is written and no random number is drawn. Garbage collection is off meanwhile, as in conftest while
-    the test modules are imported, and what was imported is frozen: collections would walk torch's objects again
-    and again."""
-    import gc
-    gc.disable()
-    try:
-        import torch
-        from lib.train_vae import make_adam
-        weight = torch.zeros(2, requires_grad=True)
-        optimizer = make_adam([weight], 1e-3)
-        weight.sum().backward()
-        optimizer.step()
-    finally:
-        gc.freeze()
-        gc.enable()
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Less work where a test checks something else
-
-def skip_loss_plots(monkeypatch):
-    """Make GAN and VAE runs note the loss plot they would draw (losses.png, loss_curve.png) instead of drawing it,
-    for tests that never look at it: the plot costs matplotlib's import and first figure (2 s of the 10 s a test
-    file has on the 2-core machine) and 0.4 to 0.7 s a run after that. Returns the list of paths the runs asked
-    for, in order."""
-    import lib.gan_run_folder
-    import lib.train_vae
-    asked = []
-    monkeypatch.setattr(lib.gan_run_folder, "plot_history", lambda history, path: asked.append(path))
-    monkeypatch.setattr(lib.train_vae, "plot_losses", lambda history, path=None: asked.append(path))
-    return asked
-
-
-def skip_latent_figures(monkeypatch):
-    """Make plot_latent_space.py note what it would draw instead of drawing it, for tests of what it reads: its two
-    figures take 3 s on the 2-core machine. Returns a list of ``(model, title)``, one per figure drawn."""
-    import lib.explore_latent_space
-    drawn = []
-
-    def note_latent_space(model, test_loader, device="cpu", output_dir="results", grid_size=None, title=None):
-        drawn.append((model, title))
-
-    def note_codes_and_prior(model, test_loader, device="cpu", output_dir="results", title=""):
-        drawn.append((model, title))
-    monkeypatch.setattr(lib.explore_latent_space, "plot_latent_space", note_latent_space)
-    monkeypatch.setattr(lib.explore_latent_space, "plot_codes_and_prior", note_codes_and_prior)
-    return drawn
-
-
-def few_standing_batches(monkeypatch, batches=2):
-    """Estimate standing statistics over ``batches`` batches instead of lib.gan_sampling.STANDING_BATCHES (100,
-    3 s for a tiny generator on the 2-core machine), for tests of something else that sample in standing mode.
-    The default is bound when the function is defined, so both modules' names of the function are replaced."""
-    import functools
-    import lib.evaluation.gan
-    import lib.gan_sampling
-    fewer = functools.partial(lib.gan_sampling.with_standing_statistics, batches=batches)
-    for module in (lib.gan_sampling, lib.evaluation.gan):
-        monkeypatch.setattr(module, "with_standing_statistics", fewer)

@@ -32,9 +32,9 @@ def load_state_dict_checked(model, state_dict, source):
     own = model.state_dict()
     problems = ["{} is missing".format(key) for key in own if key not in state_dict]
     problems += ["{} is not part of this model".format(key) for key in state_dict if key not in own]
-    problems += ["{} has shape {} in the file but {} in the model".format(key, tuple(value.shape),
-                                                                           tuple(own[key].shape))
-                 for key, value in state_dict.items() if key in own and value.shape != own[key].shape]
+    mismatched = [key for key in state_dict if key in own and state_dict[key].shape != own[key].shape]
+    problems += ["{} has shape {} in the file but {} in the model".format(
+        key, tuple(state_dict[key].shape), tuple(own[key].shape)) for key in mismatched]
     if problems:
         raise UserError("{} was saved from a model of another architecture or size ({}{}); use the model flags of "
                         "its training run".format(source, "; ".join(problems[:3]), "; ..." if problems[3:] else ""))

@@ -36,7 +36,7 @@ def run_main(main, argv=None):
         sys.exit(130)
     except ModuleNotFoundError as err:
         top = (err.name or "").split(".")[0]
-        if not top or os.path.exists(os.path.join(REPOSITORY, top)):
+        if not top or any(os.path.exists(os.path.join(REPOSITORY, top + end)) for end in ("", ".py")):
             raise  # a module of this repository: a bug, keep its traceback
         print("error: the package {} is missing from this Python ({}); install the requirements with `{} -m pip "
               "install -r requirements.txt`".format(top, sys.executable, sys.executable), file=sys.stderr)
@@ -71,7 +71,13 @@ positive_float = _checked(float, lambda v: math.isfinite(v) and v > 0, "must be 
 non_negative_float = _checked(float, lambda v: math.isfinite(v) and v >= 0, "must be a finite number, at least 0")
 below_one = _checked(float, lambda v: 0 <= v < 1, "must be at least 0 and below 1")
 between_zero_and_one = _checked(float, lambda v: 0 < v < 1, "must lie strictly between 0 and 1")
-nonempty_path = _checked(str, lambda v: v.strip() != "", "is empty; name a file or folder")
+
+
+def nonempty_path(text):
+    """An argparse type: a path, refused when empty or blank (it would name the current folder, or a blank one)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path was given; name a file or folder")
+    return text
 
 
 def add_common_arguments(parser, device=True):
