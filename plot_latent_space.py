@@ -4,6 +4,7 @@ Writes latent_space.png (digits decoded on a grid, with each digit's mean code),
 the sheet, latent_codes.png (the test set's codes) and prior_samples.png (digits decoded from z ~ N(0, I)).
 """
 import argparse
+import json
 import os
 
 from lib.utils.errors import UserError, add_common_arguments, non_negative_float, nonempty_path, run_main
@@ -38,7 +39,11 @@ def main(argv=None):
     model = load_state_dict_checked(VAE(hidden_size=hidden_size), state, path)
     device = pick_device(args.device)
     _, test_loader = setup_mnist_dataloader(data_dir=args.data_dir, device=device)
-    title = "KL weight {:g}".format(args.kl_loss_weight) if args.model_dir is None else model_dir
+    weight = args.kl_loss_weight
+    if os.path.isfile(os.path.join(model_dir, "losses.json")):  # the weight the run was trained with
+        with open(os.path.join(model_dir, "losses.json")) as handle:
+            weight = json.load(handle).get("kl_loss_weight", weight)
+    title = "KL weight {:g}".format(weight)
     plot_latent_space(model, test_loader, device, model_dir, title=title)
     plot_codes_and_prior(model, test_loader, device, model_dir, title=title)
     print("wrote latent_space.png, latent_stats.json, latent_codes.png and prior_samples.png into {}".format(

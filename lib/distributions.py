@@ -37,7 +37,8 @@ def plot_clt(n_repetitions=1024, sample_sizes=(1, 16, 64, 1024), plot=True):
                 ax.hist(means, bins=50, density=True, alpha=0.6, label="sample means")
                 ax.plot(x, normal_pdf(x, 1, std), "r", label="$\\mathcal{{N}}(1, 1/{})$".format(n))
                 ax.set(title="{}, n = {}".format(name, n), xlabel="mean of n samples", ylabel="density")
-                ax.legend(fontsize="small")
+                ax.set_ylim(top=1.35 * ax.get_ylim()[1])  # room for the legend above the bars
+                ax.legend(loc="upper left")
     if plot:
         fig.tight_layout()
     return all_samples, all_means
@@ -74,6 +75,7 @@ def plot_normal(n_samples=10000, bins=40):
         ax.hist(ours, bins=bins, density=True, alpha=0.5, label="mean of {} uniforms".format(N_UNIFORM))
         ax.hist(numpys, bins=bins, density=True, alpha=0.5, label="np.random.normal")
         ax.set(title="{}: {} samples each".format(title, n_samples), xlabel="x", ylabel="density")
-        ax.legend(fontsize="small")
+        ax.set_ylim(top=1.35 * ax.get_ylim()[1])
+        ax.legend(loc="upper left")
     fig.tight_layout()
     return fig
