@@ -50,6 +50,7 @@ def main(argv=None):
     figures = os.path.join(root, "results_distributions")
     step("part 2: the central limit theorem", has(figures, "clt.png"), "plot_clt", "--output_dir", figures)
     step("part 2: normal samples from uniform ones", has(figures, "normal.png"), "plot_normal", "--output_dir", figures)
+    vae_trained = False
     for weight in KL_WEIGHTS:
         folder = os.path.join(root, "results_kl{}".format(weight))
         trained = trained_epochs(folder)
@@ -59,12 +60,15 @@ def main(argv=None):
             how = ["--resume", folder]
         else:
             how = ["--kl_loss_weight", weight, "--output_dir", folder, "--overwrite"]
+        vae_trained = vae_trained or bool(how)
         step("part 3: the VAE with KL weight {:g}, {} epochs".format(weight, vae_epochs), not how, "run_vae_training",
              *how + ["--epochs", vae_epochs])
         step("part 3: its latent space", has(folder, "latent_space.png", "prior_samples.png") and not how,
              "plot_latent_space", "--model_dir", folder, "--kl_loss_weight", weight)
     if not args.quick:
-        step("part 3: FD/KID of the VAEs' prior samples", False, "evaluate_vae", "--results_root", root)
+        evaluated = all(has(os.path.join(root, "results_kl{}".format(w)), "prior_quality.json") for w in KL_WEIGHTS)
+        step("part 3: FD/KID of the VAEs' prior samples", evaluated and not vae_trained, "evaluate_vae",
+             "--results_root", root)
 
     run = newest_gan_run(os.path.join(root, "results_gan"))
     if has(run, "samples_final.png") and trained_epochs(run, "history.json", "epoch") >= gan_epochs and not args.force:
