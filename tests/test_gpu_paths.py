@@ -60,7 +60,7 @@ def test_bf16_on_a_t4_is_refused_for_a_new_run_and_explained_for_a_resumed_one(m
     with pytest.raises(UserError, match=r"^the GPU cuda \(compute capability 7\.5\) has no bfloat16 arithmetic \(it "
                                         r"needs a GPU of compute capability 8.0 or newer.*; leave --bf16 out$"):
         train_tiny_gan(flowers, tmp_path, "--bf16", "--device", "cuda")
-    checkpoint = torch.load(os.path.join(run_dir, "checkpoint.pth"))
+    checkpoint = torch.load(os.path.join(run_dir, "checkpoint.pth"), weights_only=True)
     checkpoint["args"]["bf16"] = True  # as if it had been started with --bf16 on an A100
     torch.save(checkpoint, os.path.join(run_dir, "checkpoint.pth"))
     with pytest.raises(UserError, match="this run was started with --bf16: continue it on such hardware"):
