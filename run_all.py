@@ -26,6 +26,7 @@ def main(argv=None):
     parser.add_argument("--reference_generator", type=nonempty_path, default=COURSE_GENERATOR,
                         help="the course's 2500-epoch generator, sampled for the optional task when it is there "
                              "(default: {} in this folder)".format(COURSE_GENERATOR))
+    parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default), for every step")
     args = parser.parse_args(argv)
     root = "results_quick" if args.quick else "."
     vae_epochs, gan_epochs = (1, 2) if args.quick else (15, 500)
@@ -34,13 +35,14 @@ def main(argv=None):
     matplotlib.use("Agg")
 
     def step(title, done, script, *arguments):
-        """Run the root script ``script``'s main in this process, unless ``done``."""
+        """Run the root script ``script``'s main in this process, unless ``done``; on --device, if it has one."""
         print("\n== {}".format(title), flush=True)
         if done and not args.force:
             print("already done (--force does it again)")
             return
         try:
-            importlib.import_module(script).main([str(argument) for argument in arguments] + ["--quiet"])
+            device = [] if script in ("plot_clt", "plot_normal", "make_submission") else ["--device", args.device]
+            importlib.import_module(script).main([str(argument) for argument in arguments] + device + ["--quiet"])
         except Interrupted as err:
             raise Interrupted("{}\nrun_all: run the same command again to go on from there".format(err),
                               err.exit_status) from None

@@ -51,7 +51,7 @@ def test_what_a_user_can_get_wrong_ends_in_one_sentence(capsys, tmp_path, finish
         capsys, run_gan_training.main, ["--output_dir", os.path.join(run_dir, "history.json"), "--device", "cpu"])
     assert "PyTorch sees no CUDA GPU here; use --device cpu" in \
         one_sentence(capsys, run_gan_training.main, ["--device", "cuda"])
-    run_gan_training.main(["--resume", run_dir, "--epochs", "2", "--quiet"])  # the right way
+    run_gan_training.main(["--resume", run_dir, "--epochs", "2", "--device", "cpu", "--quiet"])  # the right way
     assert load_checkpoint(os.path.join(run_dir, "checkpoint.pth"), "")["epoch"] == 2
 
 
@@ -66,7 +66,7 @@ def test_sigterm_writes_a_checkpoint_that_continues_the_run(tmp_path, flowers):
     assert "continue with `python run_gan_training.py --resume {}`".format(run_dir) in err
     epoch = load_checkpoint(os.path.join(run_dir, "checkpoint.pth"), "")["epoch"]
     assert epoch >= 5
-    run_gan_training.main(["--resume", run_dir, "--epochs", str(epoch + 1), "--quiet"])
+    run_gan_training.main(["--resume", run_dir, "--epochs", str(epoch + 1), "--device", "cpu", "--quiet"])
     assert os.path.isfile(os.path.join(run_dir, "samples_final.png"))
 
 

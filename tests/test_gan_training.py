@@ -53,7 +53,7 @@ def test_a_stopped_run_resumes_to_the_weights_of_an_uninterrupted_one(flowers, t
     (run_dir,) = [str(path) for path in (tmp_path / "stopped").iterdir()]
     assert load_checkpoint(os.path.join(run_dir, "checkpoint.pth"), "")["epoch"] == 2
     monkeypatch.setattr(lib.train_gan, "end_epoch", end_epoch)
-    run_gan_training.main(["--resume", run_dir, "--quiet"])
+    run_gan_training.main(["--resume", run_dir, "--device", "cpu", "--quiet"])
     assert_same_weights(gan_weights(run_dir), gan_weights(straight))
     assert_same_weights([load_checkpoint(os.path.join(path, "generator_ema.pth"), "") for path in (run_dir,)],
                         [load_checkpoint(os.path.join(straight, "generator_ema.pth"), "")])
@@ -69,7 +69,8 @@ def test_a_resume_in_another_memory_format_keeps_adams_moments_in_their_paramete
     original = lib.train_gan.train_gan
     with pytest.MonkeyPatch.context() as patch:  # keep the run the script trains
         patch.setattr(lib.train_gan, "train_gan", lambda *a: runs.append(original(*a)) or runs[-1])
-        run_gan_training.main(["--resume", run_dir, "--epochs", "2", "--channels_last", then, "--quiet"])
+        run_gan_training.main(["--resume", run_dir, "--epochs", "2", "--channels_last", then, "--device", "cpu",
+                               "--quiet"])
     (run,) = runs
     layout = torch.channels_last if then == "yes" else torch.contiguous_format
     for model, optimizer in ((run.generator, run.optimizerG), (run.discriminator, run.optimizerD)):
@@ -117,7 +118,7 @@ def test_a_bf16_run_resumed_without_bfloat16_hardware_says_what_continues_it(flo
     monkeypatch.setattr(lib.train_gan, "has_fast_bfloat16", lambda device: False)
     with pytest.raises(UserError, match="this run was started with --bf16: continue it on such hardware, or start "
                                         "a new run without --bf16"):
-        run_gan_training.main(["--resume", run_dir, "--epochs", "2", "--quiet"])
+        run_gan_training.main(["--resume", run_dir, "--epochs", "2", "--device", "cpu", "--quiet"])
     with pytest.raises(UserError, match="this CPU has no bfloat16 arithmetic .* leave --bf16 out"):
         train_tiny_gan(flowers, tmp_path, "--bf16")
 

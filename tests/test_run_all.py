@@ -38,10 +38,10 @@ def test_a_stopped_quick_run_goes_on_when_run_again_and_then_reuses_everything(e
 
     monkeypatch.setattr(lib.train_gan, "end_epoch", ctrl_c_after_the_first_epoch)
     with pytest.raises(Interrupted, match="run_all: run the same command again to go on from there"):
-        run_all.main(["--quick"])
+        run_all.main(["--quick", "--device", "cpu"])
     monkeypatch.setattr(lib.train_gan, "end_epoch", end_epoch)
     capsys.readouterr()
-    run_all.main(["--quick"])
+    run_all.main(["--quick", "--device", "cpu"])
     out = capsys.readouterr().out
     assert out.count("already done") == 8 and "trained 1 epoch" in out  # part 2 and the VAEs; the GAN goes on
     for name in OUTPUTS:
@@ -50,7 +50,7 @@ def test_a_stopped_quick_run_goes_on_when_run_again_and_then_reuses_everything(e
     assert os.path.isfile(os.path.join("results_quick", "results_gan", run, "samples_final.png"))
     modified = {name: os.path.getmtime(os.path.join("results_quick", name)) for name in OUTPUTS
                 if "submission" not in name}
-    run_all.main(["--quick"])
+    run_all.main(["--quick", "--device", "cpu"])
     assert capsys.readouterr().out.count("already done") == 11  # only the PDF is built again
     assert modified == {name: os.path.getmtime(os.path.join("results_quick", name)) for name in modified}
 

@@ -86,7 +86,8 @@ def test_resume_refuses_changed_settings_and_accepts_more_epochs(capsys, trained
                   "a new one".format(run_dir)
     err = one_sentence(capsys, run_vae_training.main, ["--resume", run_dir])
     assert err == "error: the run in {} has already trained 1 epoch; pass a larger --epochs to go on".format(run_dir)
-    run_vae_training.main(["--resume", run_dir, "--epochs", "2", "--data_dir", fake_data_dir, "--quiet"])
+    run_vae_training.main(["--resume", run_dir, "--epochs", "2", "--data_dir", fake_data_dir, "--device", "cpu",
+                           "--quiet"])
     out = capsys.readouterr().out
     assert "epoch 1/" not in out and "epoch 2/2: train loss" in out
     with open(os.path.join(trained_run, "losses.json")) as a, open(os.path.join(run_dir, "losses.json")) as b:
@@ -148,7 +149,7 @@ def test_sigterm_writes_a_checkpoint_and_prints_the_resume_command(fake_data_dir
         "it: continue with `python run_vae_training.py --resume {}`".format(len(trained), checkpoint, run_dir)
     assert trained == list(range(1, len(trained) + 1)) and not os.path.exists(os.path.join(run_dir, "model.pth"))
     run_vae_training.main(["--resume", run_dir, "--epochs", str(len(trained) + 1), "--data_dir", fake_data_dir,
-                           "--quiet"])
+                           "--device", "cpu", "--quiet"])
     with open(os.path.join(run_dir, "losses.json")) as handle:
         assert json.load(handle)["epochs"] == list(range(1, len(trained) + 2))
     assert os.path.isfile(os.path.join(run_dir, "model.pth"))
