@@ -19,7 +19,7 @@ COURSE_GENERATOR = "gan_model_g_2500_epochs.pth"  # where a student puts the cou
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true",
-                        help="a smoke run in about a minute (1 VAE epoch, 2 GAN epochs, no FD/KID) into "
+                        help="a smoke run in under a minute (1 VAE epoch, 2 GAN epochs, no FD/KID) into "
                              "results_quick/, with a PDF marked as such")
     parser.add_argument("--force", action="store_true", help="train and draw everything again")
     parser.add_argument("--names", default="", help="the submitters' names for the PDF's title page")
@@ -89,15 +89,25 @@ def main(argv=None):
     generator = checkpoints[-1] if len(checkpoints) > 1 else os.path.join(run, "generator_ema.pth")
     for temperature in TEMPERATURES:
         output = os.path.join(root, "results_gan", "temperature_{}.png".format(temperature))
-        step("part 4: samples at temperature {:g}".format(temperature), os.path.isfile(output) and not how,
+        step("part 4: samples at temperature {:g}".format(temperature), drawn_by(output) == generator and not how,
              "generate_gan_images", "--checkpoint", generator, "--temperature", temperature, "--output", output)
     step("the hand-in: submission.pdf", False, "make_submission", "--results_root", root, "--gan_run", run,
          "--names", args.names, *(["--quick"] if args.quick else []))
+    print("\nrun_all: done; the hand-in is {}".format(os.path.join(root, "submission.pdf")))
 
 
 def has(folder, *names):
     """Whether ``folder`` (None: no folder) holds every one of the files ``names``."""
     return folder is not None and all(os.path.isfile(os.path.join(folder, name)) for name in names)
+
+
+def drawn_by(grid):
+    """The generator file that drew the image ``grid``, by the .json generate_gan_images.py wrote beside it."""
+    try:
+        with open(os.path.splitext(grid)[0] + ".json") as handle:
+            return json.load(handle)["checkpoint"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def trained_epochs(folder, history="losses.json", key="epochs"):

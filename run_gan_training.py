@@ -57,7 +57,11 @@ def main(argv=None):
         run_dir = args.resume
         checkpoint = load_checkpoint(os.path.join(run_dir, CHECKPOINT_NAME), "pass a run folder of "
                                      "run_gan_training.py that holds one to --resume")
-        given = {key: value for key, value in vars(args).items() if value != parser.get_default(key)}
+        if not isinstance(checkpoint, dict) or not {"epoch", "generator", "args"} <= set(checkpoint):
+            raise UserError("{} holds no run of run_gan_training.py; pass such a run folder to --resume".format(
+                run_dir))
+        parser.set_defaults(**dict.fromkeys(vars(args)))  # the flags given on this command line, even at a default
+        given = {key: value for key, value in vars(parser.parse_args(argv)).items() if value is not None}
         settings = dict(checkpoint["args"], **{key: getattr(args, key) for key in HOW_TO_RUN})
         for key, value in given.items():
             if key not in HOW_TO_RUN + ("resume", "epochs", "data_dir") and value != settings.get(key):

@@ -76,8 +76,9 @@ def main(argv=None):
     old_files = [] if checkpoint else [path for name in RUN_FILES for path in glob.glob(os.path.join(
         glob.escape(output_dir), name))]
     if old_files and not args.overwrite:
-        raise UserError("{} already holds a run; continue it with `python run_vae_training.py --resume {}`, or "
-                        "start over with --overwrite".format(output_dir, output_dir))
+        raise UserError("{} already holds a run; continue it with `python run_vae_training.py --resume {}` (add "
+                        "--epochs N to train a finished one further), or start over with --overwrite".format(
+                            output_dir, output_dir))
     device = pick_device(args.device)
     seed_everything(settings["seed"])
     train_loader, test_loader = setup_mnist_dataloader(settings["batch_size"], args.data_dir, device,

@@ -49,8 +49,8 @@ def class_statistics(mus, logvars, labels):
 
 
 def plot_latent_space(model, test_loader, device="cpu", output_dir="results", grid_size=20, title=""):
-    """Sheet task 3.2: ``latent_space.png``, a ``grid_size`` x ``grid_size`` grid of decoded digits over the
-    region the test set's codes occupy (per dimension: the digits' mean mu -/+ 2 mean sigma), with each digit's
+    """Sheet task 3.2: ``latent_space.png``, a ``grid_size`` x ``grid_size`` grid of decoded digits around the
+    digits' mean codes (per dimension: the mean codes mu -/+ 2 mean sigma, as the course asks), with each digit's
     mean code and mean sigma drawn on it; and the numbers drawn, in ``latent_stats.json``."""
     import matplotlib.pyplot as plt
     class_mu, class_std = class_statistics(*encode_all(model, test_loader, device))

@@ -33,9 +33,9 @@ def update_discriminator(discriminator, generator, real_images, noise, label, op
     log D(x) + log(1 - D(G(z))).
 
     ``real_images`` ``(B, C, 32, 32)`` in [-1, 1]; ``noise`` ``(B, nz, 1, 1)``; ``label`` all ones ``(B,)``.
-    Returns ``(errD_real, errD_fake)`` as 0-d tensors, ``D_x`` and ``D_G_z1`` (D's mean output on the real and
-    the fake batch, floats) and ``fake_images`` = G(noise), not detached, for :func:`update_generator`, in the
-    order ``(errD_real, D_x, errD_fake, D_G_z1, fake_images)``.
+    Returns ``(errD_real, D_x, errD_fake, D_G_z1, fake_images)``: the losses on the real and on the fake batch
+    (0-d tensors), D's mean output on each (floats), and ``fake_images`` = G(noise), not detached, for
+    :func:`update_generator`.
     """
     device = real_images.device.type
     discriminator.zero_grad()

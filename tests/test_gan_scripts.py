@@ -5,6 +5,7 @@ import shutil
 import sys
 
 import pytest
+import torch
 
 import run_gan_training
 from lib.utils.checkpoints import load_checkpoint
@@ -51,6 +52,15 @@ def test_what_a_user_can_get_wrong_ends_in_one_sentence(capsys, tmp_path, finish
         capsys, run_gan_training.main, ["--output_dir", os.path.join(run_dir, "history.json"), "--device", "cpu"])
     assert "PyTorch sees no CUDA GPU here; use --device cpu" in \
         one_sentence(capsys, run_gan_training.main, ["--device", "cuda"])
+    checkpoint = load_checkpoint(os.path.join(run_dir, "checkpoint.pth"), "")
+    torch.save(dict(checkpoint, args=dict(checkpoint["args"], lr=0.001)), os.path.join(tmp_path, "lr.pth"))
+    other = shutil.copytree(run_dir, str(tmp_path / "other"))
+    shutil.move(str(tmp_path / "lr.pth"), os.path.join(other, "checkpoint.pth"))  # as if trained with --lr 0.001
+    assert "--lr 0.0002 differs from the run in {} (0.001)".format(other) in one_sentence(  # though the default
+        capsys, run_gan_training.main, ["--resume", other, "--lr", "0.0002", "--epochs", "2"])
+    torch.save({"model": {}, "history": {}}, os.path.join(other, "checkpoint.pth"))  # a VAE's, say
+    assert "holds no run of run_gan_training.py; pass such a run folder to --resume" in \
+        one_sentence(capsys, run_gan_training.main, ["--resume", other])
     run_gan_training.main(["--resume", run_dir, "--epochs", "2", "--device", "cpu", "--quiet"])  # the right way
     assert load_checkpoint(os.path.join(run_dir, "checkpoint.pth"), "")["epoch"] == 2
 

@@ -64,7 +64,7 @@ def fake_results(root, vae_epochs=15, gan_epochs=500, generator="gan_model_g_250
                 "d_g_z1": [0.43] * gan_epochs, "d_g_z2": [0.35] * gan_epochs}, os.path.join(run, "history.json"))
     torch.save({"args": {"epochs": gan_epochs, "batch_size": 128, "nz": 64, "ngf": 32, "ndf": 32, "lr": 0.0002,
                          "beta1": 0.5, "seed": 999, "ema_decay": 0.99}}, os.path.join(run, "checkpoint.pth"))
-    for name in ("training_images", "samples_final"):
+    for name in ("training_images", "samples_final", "samples_final_ema"):
         write_png(os.path.join(run, name + ".png"), 274, 274)
     for seed, temperature in enumerate((0.5, 1.0)):
         path = os.path.join(root, "results_gan", "temperature_{}.png".format(temperature))
@@ -104,7 +104,7 @@ def test_the_pdf_answers_every_question_of_the_sheet(full):
 def test_the_markdown_links_the_figures_of_the_results_folders(full):
     root, _, markdown = full
     links = re.findall(r"!\[[^]]*\]\(([^)]+)\)", markdown)
-    assert len(links) == 18 and all(not os.path.isabs(link) for link in links)
+    assert len(links) == 19 and all(not os.path.isabs(link) for link in links)
     assert all(os.path.isfile(os.path.join(str(root), link)) for link in links)
     assert "results_kl30.0/latent_space.png" in links
 

@@ -51,8 +51,8 @@ def test_wrong_arguments_end_in_argparses_one_line(capsys, tmp_path, script, arg
 
 def test_an_existing_run_is_refused_unless_overwritten(capsys, trained_run, fake_data_dir, tmp_path):
     err = one_sentence(capsys, run_vae_training.main, ["--data_dir", fake_data_dir, "--output_dir", trained_run])
-    assert err == "error: {0} already holds a run; continue it with `python run_vae_training.py --resume {0}`, or " \
-                  "start over with --overwrite".format(trained_run)
+    assert err == "error: {0} already holds a run; continue it with `python run_vae_training.py --resume {0}` (add " \
+                  "--epochs N to train a finished one further), or start over with --overwrite".format(trained_run)
     run_dir = str(tmp_path / "copy")
     shutil.copytree(trained_run, run_dir)
     open(os.path.join(run_dir, "latent_space.png"), "w").close()  # the old run's figure, stale after --overwrite

@@ -141,6 +141,7 @@ def gan_results(results_dir, run, figure):
     result.update(settings=settings, epochs=history["epoch"][-1], tail=len(history["epoch"][tail]),
                   real=figure(os.path.join(run, "training_images.png"), resume),
                   samples=figure(os.path.join(run, "samples_final.png"), resume),
+                  ema=figure(os.path.join(run, "samples_final_ema.png"), resume),
                   temperatures=[temperature_grid(results_dir, run, t, figure) for t in TEMPERATURES])
     if len({(t["checkpoint"], t["sampling"], t["seed"]) for t in result["temperatures"]}) > 1:
         raise UserError("the temperature grids in {} come from different generators, seeds or batch-norm statistics; "

@@ -85,7 +85,7 @@ def add_common_arguments(parser, device=True):
     if device:
         parser.add_argument("--device", default="auto",
                             help="cpu, cuda, cuda:N or auto (default: a CUDA GPU when one works, else the CPU)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--quiet", action="store_true", help="print less: no progress bar")
     parser.add_argument("--show", action="store_true", help="also open the figures in a window")
 
 

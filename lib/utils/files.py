@@ -10,8 +10,6 @@ import tempfile
 
 from lib.utils.errors import UserError
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
-
 
 def configure_matplotlib(show=False):
     """Draw into files only (the Agg backend), unless ``show`` asks for windows: no script blocks on a display."""
