@@ -14,8 +14,12 @@ from lib.utils.errors import UserError, add_common_arguments, below_one, between
 HOW_TO_RUN = ("device", "channels_last", "compile", "checkpoint_every", "quiet", "show")
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """--help with every flag's default, and the description's lines as written."""
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     parser.add_argument("--data_dir", type=nonempty_path, default="dataset_flowers_64px", help="the flowers")
     parser.add_argument("--output_dir", type=nonempty_path, default="results_gan", help="where run folders go")
     parser.add_argument("--epochs", type=positive_int, default=500, help="passes over the 800 photos")
