@@ -5,14 +5,11 @@ Run again, it reuses what is finished and continues a training that was stopped,
 the same command goes on where it stopped. ./run_all.sh and run_all.bat call this script.
 """
 import argparse
-import glob
 import json
 import os
 
 from lib.utils.errors import Interrupted, UserError, nonempty_path, run_main
 
-KL_WEIGHTS = (1.0, 30.0, 0.0)
-TEMPERATURES = (0.5, 1.0)
 COURSE_GENERATOR = "gan_model_g_2500_epochs.pth"  # where a student puts the course's file: the repository root
 
 
@@ -31,6 +28,7 @@ def main(argv=None):
     root = "results_quick" if args.quick else "."
     vae_epochs, gan_epochs = (1, 2) if args.quick else (15, 500)
     import importlib
+    from lib.report.results import KL_WEIGHTS, TEMPERATURES, newest_run
     import matplotlib
     matplotlib.use("Agg")
 
@@ -72,7 +70,7 @@ def main(argv=None):
         step("part 3: FD/KID of the VAEs' prior samples", evaluated and not vae_trained, "evaluate_vae",
              "--results_root", root)
 
-    run = newest_gan_run(os.path.join(root, "results_gan"))
+    run = newest_run(os.path.join(root, "results_gan"))
     if has(run, "samples_final.png") and trained_epochs(run, "history.json", "epoch") >= gan_epochs and not args.force:
         how = []
     elif has(run, "checkpoint.pth") and not has(run, "samples_final.png") and not args.force:
@@ -80,7 +78,7 @@ def main(argv=None):
     else:
         how = ["--output_dir", os.path.join(root, "results_gan")]
     step("part 4: the GAN, {} epochs".format(gan_epochs), not how, "run_gan_training", *how + ["--epochs", gan_epochs])
-    run = newest_gan_run(os.path.join(root, "results_gan"))
+    run = newest_run(os.path.join(root, "results_gan"))
     checkpoints = [run] + ([args.reference_generator] if os.path.isfile(args.reference_generator) else [])
     if not args.quick:
         step("part 4: FD/KID of the generators", has(run, "sample_quality.json"), "evaluate_gan",
@@ -117,12 +115,6 @@ def trained_epochs(folder, history="losses.json", key="epochs"):
             return len(json.load(handle)[key])
     except (OSError, TypeError, ValueError, KeyError):
         return 0
-
-
-def newest_gan_run(results_dir):
-    """The run folder under ``results_dir`` whose checkpoint was written last, or None."""
-    runs = glob.glob(os.path.join(glob.escape(results_dir), "run_*", "checkpoint.pth"))
-    return os.path.dirname(max(runs, key=os.path.getmtime)) if runs else None
 
 
 if __name__ == "__main__":

@@ -114,12 +114,9 @@ def vae_results(folder, weight, figure):
 
 
 def newest_run(results_dir):
-    """The run folder under ``results_dir`` whose checkpoint.pth was written last."""
+    """The run folder under ``results_dir`` whose checkpoint.pth was written last, or None."""
     runs = glob.glob(os.path.join(glob.escape(results_dir), "run_*", "checkpoint.pth"))
-    if not runs:
-        raise UserError("{} holds no GAN run; train one with `python run_gan_training.py --output_dir {}`".format(
-            results_dir, results_dir))
-    return os.path.dirname(max(runs, key=os.path.getmtime))
+    return os.path.dirname(max(runs, key=os.path.getmtime)) if runs else None
 
 
 def gan_results(results_dir, run, figure):
@@ -127,6 +124,9 @@ def gan_results(results_dir, run, figure):
     temperature grids in ``results_dir``."""
     from lib.utils.checkpoints import load_checkpoint  # torch, only here
     run = run or newest_run(results_dir)
+    if run is None:
+        raise UserError("{} holds no GAN run; train one with `python run_gan_training.py --output_dir {}`".format(
+            results_dir, results_dir))
     if not os.path.isdir(run):
         raise UserError("the GAN run folder {} does not exist; pass a run_* folder of results_gan/ to --gan_run".format(
             run))
