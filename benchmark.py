@@ -11,7 +11,7 @@ import json
 import os
 import time
 
-from lib.utils.errors import nonempty_path, positive_int, run_main
+from lib.utils.errors import add_device_argument, nonempty_path, positive_int, run_main
 
 LOOPS = (  # (model, loop, function of lib.benchmark)
     ("GAN", "tutorial: ImageFolder, per-image transforms, DataLoader with 2 workers", "gan_tutorial"),
@@ -29,8 +29,7 @@ def main(argv=None):
     parser.add_argument("--mnist_dir", type=nonempty_path, default="data", help="folder holding MNIST/raw/")
     parser.add_argument("--output_dir", type=nonempty_path, default="results_benchmark",
                         help="where benchmark.md and benchmark.json go")
-    parser.add_argument("--device", default="auto",
-                        help="cpu, cuda, cuda:N or auto (default: a CUDA GPU when one works, else the CPU)")
+    add_device_argument(parser)
     parser.add_argument("--quiet", action="store_true", help="print the table only, not each loop as it ends")
     args = parser.parse_args(argv)
     import torch

@@ -9,7 +9,7 @@ import argparse
 import json
 import os
 
-from lib.utils.errors import nonempty_path, positive_int, run_main
+from lib.utils.errors import add_common_arguments, nonempty_path, positive_int, run_main
 
 
 def main(argv=None):
@@ -24,9 +24,7 @@ def main(argv=None):
                         help="where the feature classifier is cached")
     parser.add_argument("--seeds", type=positive_int, default=3, help="sampling seeds 0 .. N-1 (default 3)")
     parser.add_argument("--output", type=nonempty_path, help="also write the numbers into this JSON file")
-    parser.add_argument("--device", default="auto",
-                        help="cpu, cuda, cuda:N or auto (default: a CUDA GPU when one works, else the CPU)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_common_arguments(parser, show=False)
     args = parser.parse_args(argv)
     from lib.evaluation import NOTE, evaluate_generators, mean_std, table
     from lib.sample_gan import find_newest_generator

@@ -10,9 +10,7 @@ import argparse
 import json
 import os
 
-from lib.utils.errors import nonempty_path, positive_int, run_main
-
-KL_WEIGHTS = (1.0, 30.0, 0.0)  # the sheet's three runs
+from lib.utils.errors import add_common_arguments, nonempty_path, positive_int, run_main
 
 
 def main(argv=None):
@@ -23,15 +21,13 @@ def main(argv=None):
     parser.add_argument("--cache_dir", type=nonempty_path, default="results_eval",
                         help="where the feature classifier is cached")
     parser.add_argument("--seeds", type=positive_int, default=3, help="sampling seeds 0 .. N-1 (default 3)")
-    parser.add_argument("--device", default="auto",
-                        help="cpu, cuda, cuda:N or auto (default: a CUDA GPU when one works, else the CPU)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_common_arguments(parser, show=False)
     args = parser.parse_args(argv)
     from lib.evaluation import NOTE, evaluate_vae, mean_std, table
     from lib.utils.devices import pick_device
-    from lib.utils.files import save_text
+    from lib.utils.files import KL_WEIGHTS, save_text, vae_run_dir
 
-    runs = {weight: os.path.join(args.results_root, "results_kl{}".format(weight)) for weight in KL_WEIGHTS}
+    runs = {weight: vae_run_dir(weight, args.results_root) for weight in KL_WEIGHTS}
     result = evaluate_vae(runs, args.data_dir, args.cache_dir, args.seeds, pick_device(args.device), args.quiet)
     classifier, n = result["classifier"], result["samples"]
     for weight, folder in runs.items():

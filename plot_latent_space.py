@@ -18,7 +18,7 @@ def main(argv=None):
     parser.add_argument("--data_dir", type=nonempty_path, default="data", help="folder holding MNIST/raw/")
     add_common_arguments(parser)
     args = parser.parse_args(argv)
-    from lib.utils.files import configure_matplotlib
+    from lib.utils.files import configure_matplotlib, vae_run_dir
     configure_matplotlib(args.show)
     from lib.explore_latent_space import plot_codes_and_prior, plot_latent_space
     from lib.model_vae import VAE
@@ -26,7 +26,7 @@ def main(argv=None):
     from lib.utils.checkpoints import load_checkpoint, load_state_dict_checked
     from lib.utils.devices import pick_device
 
-    model_dir = args.model_dir or "results_kl{}".format(args.kl_loss_weight)
+    model_dir = args.model_dir or vae_run_dir(args.kl_loss_weight)
     path = os.path.join(model_dir, "model.pth")
     state = load_checkpoint(path, "train it first with `python run_vae_training.py --kl_loss_weight {:g}{}`{}".format(
         args.kl_loss_weight, " --output_dir {}".format(model_dir) if args.model_dir else "",

@@ -8,9 +8,8 @@ import argparse
 import json
 import os
 
-from lib.utils.errors import Interrupted, UserError, nonempty_path, run_main
-
-COURSE_GENERATOR = "gan_model_g_2500_epochs.pth"  # where a student puts the course's file: the repository root
+from lib.utils.errors import Interrupted, UserError, add_device_argument, nonempty_path, run_main
+from lib.utils.files import COURSE_GENERATOR, KL_WEIGHTS, vae_run_dir
 
 
 def main(argv=None):
@@ -23,12 +22,12 @@ def main(argv=None):
     parser.add_argument("--reference_generator", type=nonempty_path, default=COURSE_GENERATOR,
                         help="the course's 2500-epoch generator, sampled for the optional task when it is there "
                              "(default: {} in this folder)".format(COURSE_GENERATOR))
-    parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default), for every step")
+    add_device_argument(parser)
     args = parser.parse_args(argv)
     root = "results_quick" if args.quick else "."
     vae_epochs, gan_epochs = (1, 2) if args.quick else (15, 500)
     import importlib
-    from lib.report.results import KL_WEIGHTS, TEMPERATURES, newest_run
+    from lib.report.results import TEMPERATURES, newest_run
     import matplotlib
     matplotlib.use("Agg")
 
@@ -52,7 +51,7 @@ def main(argv=None):
     step("part 2: normal samples from uniform ones", has(figures, "normal.png"), "plot_normal", "--output_dir", figures)
     vae_trained = False
     for weight in KL_WEIGHTS:
-        folder = os.path.join(root, "results_kl{}".format(weight))
+        folder = vae_run_dir(weight, root)
         trained = trained_epochs(folder)
         if has(folder, "model.pth") and trained >= vae_epochs and not args.force:
             how = []
@@ -66,7 +65,7 @@ def main(argv=None):
         step("part 3: its latent space", has(folder, "latent_space.png", "prior_samples.png") and not how,
              "plot_latent_space", "--model_dir", folder, "--kl_loss_weight", weight)
     if not args.quick:
-        evaluated = all(has(os.path.join(root, "results_kl{}".format(w)), "prior_quality.json") for w in KL_WEIGHTS)
+        evaluated = all(has(vae_run_dir(w, root), "prior_quality.json") for w in KL_WEIGHTS)
         step("part 3: FD/KID of the VAEs' prior samples", evaluated and not vae_trained, "evaluate_vae",
              "--results_root", root)
 

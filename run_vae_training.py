@@ -9,6 +9,7 @@ import os
 
 from lib.utils.errors import Interrupted, UserError, add_common_arguments, non_negative_float, nonempty_path, \
     plural, positive_float, positive_int, run_main, seed
+from lib.utils.files import vae_run_dir
 
 # The settings a run trains with; a resumed run takes its own from its checkpoint.
 DEFAULTS = {"kl_loss_weight": 1.0, "epochs": 15, "batch_size": 128, "lr": 1e-3, "seed": 0, "hidden_size": 100,
@@ -40,7 +41,7 @@ def run_settings(args, checkpoint):
     given = {key: getattr(args, key) for key in DEFAULTS if getattr(args, key) is not None}
     if checkpoint is None:
         settings = dict(DEFAULTS, **given)
-        settings["output_dir"] = args.output_dir or "results_kl{}".format(float(settings["kl_loss_weight"]))
+        settings["output_dir"] = args.output_dir or vae_run_dir(settings["kl_loss_weight"])
         return settings
     if not isinstance(checkpoint, dict) or "kl_loss_weight" not in checkpoint.get("history", ()):
         raise UserError("{} holds no checkpoint of run_vae_training.py (a GAN run's, or bare weights?); pass the "
@@ -95,7 +96,7 @@ def main(argv=None):
     except Interrupted as stop:
         raise Interrupted("{}: continue with `python run_vae_training.py --resume {}`".format(stop, output_dir),
                           stop.exit_status) from None
-    default_dir = "results_kl{}".format(float(settings["kl_loss_weight"]))  # where plot_latent_space.py looks
+    default_dir = vae_run_dir(settings["kl_loss_weight"])  # where plot_latent_space.py looks
     print("wrote {}; next: python plot_latent_space.py --kl_loss_weight {:g}{}".format(
         output_dir, settings["kl_loss_weight"], "" if os.path.normpath(output_dir) == default_dir
         else " --model_dir {}".format(output_dir)))

@@ -14,6 +14,7 @@ import evaluate_vae
 import lib.evaluation
 from lib.evaluation import accuracy, cached_classifier, frechet_distance, kernel_inception_distance, train_classifier
 from lib.mnist import load_mnist
+from lib.utils.files import KL_WEIGHTS
 from lib.model_gan import Generator, weights_init
 from lib.model_vae import VAE
 from tests.fakes import make_flower_folder, one_sentence
@@ -122,7 +123,7 @@ def test_the_classifier_is_cached_and_trained_again_when_its_recipe_changes(fake
 
 
 def write_vae_runs(root):
-    for seed, weight in enumerate(evaluate_vae.KL_WEIGHTS):
+    for seed, weight in enumerate(KL_WEIGHTS):
         os.makedirs(os.path.join(root, "results_kl{}".format(weight)))
         torch.manual_seed(seed)
         torch.save(VAE().state_dict(), os.path.join(root, "results_kl{}".format(weight), "model.pth"))

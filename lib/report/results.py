@@ -7,10 +7,9 @@ import os
 import numpy as np
 
 from lib.utils.errors import UserError
+from lib.utils.files import COURSE_GENERATOR, KL_WEIGHTS, vae_run_dir
 
-KL_WEIGHTS = (1.0, 30.0, 0.0)  # the sheet's order: the default, then the two it asks to compare
 TEMPERATURES = (0.5, 1.0)
-COURSE_GENERATOR = "gan_model_g_2500_epochs.pth"  # where run_all looks for the course's generator
 
 
 def need(path, command):
@@ -42,7 +41,7 @@ def load_results(root, out_dir, gan_run=None):
     results = {"clt_figure": figure(os.path.join(folder, "clt.png"), "python plot_clt.py --output_dir " + folder),
                "normal_figure": figure(os.path.join(folder, "normal.png"),
                                        "python plot_normal.py --output_dir " + folder),
-               "vae": [vae_results(os.path.normpath(os.path.join(root, "results_kl{}".format(w))), w, figure)
+               "vae": [vae_results(os.path.normpath(vae_run_dir(w, root)), w, figure)
                        for w in KL_WEIGHTS],
                "gan": gan_results(os.path.normpath(os.path.join(root, "results_gan")), gan_run, figure)}
     results.update(bertrand=bertrand(), clt=clt_moments(), normal=normal_moments())  # after every file is found

@@ -80,13 +80,19 @@ def nonempty_path(text):
     return text
 
 
-def add_common_arguments(parser, device=True):
-    """The flags every script shares: --device (if ``device``), --quiet and --show."""
+def add_device_argument(parser):
+    """--device, for every script that runs a model."""
+    parser.add_argument("--device", default="auto",
+                        help="cpu, cuda, cuda:N or auto (default: a CUDA GPU when one works, else the CPU)")
+
+
+def add_common_arguments(parser, device=True, show=True):
+    """The flags every script shares: --device (if ``device``), --quiet and --show (if ``show``)."""
     if device:
-        parser.add_argument("--device", default="auto",
-                            help="cpu, cuda, cuda:N or auto (default: a CUDA GPU when one works, else the CPU)")
+        add_device_argument(parser)
     parser.add_argument("--quiet", action="store_true", help="print less: no progress bar")
-    parser.add_argument("--show", action="store_true", help="also open the figures in a window")
+    if show:
+        parser.add_argument("--show", action="store_true", help="also open the figures in a window")
 
 
 def plural(count, noun):

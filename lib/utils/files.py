@@ -10,6 +10,16 @@ import tempfile
 
 from lib.utils.errors import UserError
 
+# Where the results go, written once for every script: the course's folder names.
+KL_WEIGHTS = (1.0, 30.0, 0.0)  # sheet task 3.3: the default weight, then the two it asks to compare
+COURSE_GENERATOR = "gan_model_g_2500_epochs.pth"  # where a student puts the course's generator: the repository root
+
+
+def vae_run_dir(kl_loss_weight, root=""):
+    """The results folder of the VAE trained with KL weight ``kl_loss_weight``: ``root``/results_kl{W}, W a float
+    (``results_kl1.0``, as the course names it)."""
+    return os.path.join(root, "results_kl{}".format(float(kl_loss_weight)))
+
 
 def configure_matplotlib(show=False):
     """Draw into files only (the Agg backend), unless ``show`` asks for windows: no script blocks on a display."""
