@@ -1,7 +1,9 @@
 """Sheet tasks 3.2 and 3.3: plot the latent space of the VAE in results_kl{W}/ (trained by run_vae_training.py).
 
-Writes latent_space.png (digits decoded on a grid, with each digit's mean code), latent_stats.json, and, beyond
-the sheet, latent_codes.png (the test set's codes) and prior_samples.png (digits decoded from z ~ N(0, I)).
+Writes latent_space.png (digits decoded on a grid by sample_on_grid, with each digit's mean code from
+get_mu_logvar) and latent_stats.json (those numbers, the grid's step size, and measured facts: the KL of each
+latent dimension, how well the digits' codes separate, how many lie in the prior's bulk); and, beyond the sheet,
+latent_codes.png (the test set's codes) and prior_samples.png (digits decoded from z ~ N(0, I)). Seconds.
 """
 import argparse
 import json

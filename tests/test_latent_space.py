@@ -10,7 +10,8 @@ import torch
 from PIL import Image
 
 import lib.explore_latent_space
-from lib.explore_latent_space import get_mu_logvar, plot_codes_and_prior, plot_latent_space, sample_on_grid
+from lib.explore_latent_space import decode_prior_samples, get_mu_logvar, latent_facts, plot_codes_and_prior, \
+    plot_latent_space, sample_on_grid
 from lib.model_vae import VAE
 from lib.train_vae import setup_mnist_dataloader
 
@@ -67,6 +68,9 @@ def test_plot_latent_space_writes_the_figure_and_its_numbers(model_and_loader, t
     np.testing.assert_allclose(stats["grid_low"], (class_mu - 2 * class_std).min(0), rtol=1e-5)
     np.testing.assert_allclose(stats["grid_high"], (class_mu + 2 * class_std).max(0), rtol=1e-5)
     assert stats["grid_size"] == 4
+    np.testing.assert_allclose(stats["step_size"], (np.array(stats["grid_high"]) - stats["grid_low"]) / 4)
+    facts = latent_facts(mus, logvars, test_loader.labels)
+    assert {key: stats[key] for key in facts} == pytest.approx(facts)
     # One image of 4 x 4 digits: latent 0 grows to the right, latent 1 upwards, pixel centres on the grid points.
     (image,) = drawn
     low, high = np.array(stats["grid_low"]), np.array(stats["grid_high"])
@@ -80,6 +84,62 @@ def test_plot_latent_space_writes_the_figure_and_its_numbers(model_and_loader, t
                                                     high[1] + half[1]])
 
 
+def test_one_collapsed_dimension_has_no_kl():
+    mus = torch.stack([3 * torch.randn(1000, generator=torch.Generator().manual_seed(0)), torch.zeros(1000)], 1)
+    logvars = torch.stack([torch.full((1000,), np.log(0.01)), torch.zeros(1000)], 1)  # sigma 0.1, then 1
+    kl = latent_facts(mus, logvars, torch.arange(1000) % 10)["kl_per_dim"]
+    expected = 0.5 * (float((mus[:, 0] ** 2).mean()) + 0.01 - 1 - np.log(0.01))  # about 0.5 (9 + 3.6) = 6.3
+    assert kl == pytest.approx([expected, 0.0], abs=1e-6) and kl[0] > 6 and kl[1] == 0
+
+
+def clusters(radii, spread, n=50, seed=0):
+    """``n`` codes per digit around a centre at radius ``radii[digit]`` (10 directions 36 degrees apart, so
+    centres at radius 1 lie 0.62 apart), Gaussian with standard deviation ``spread``; and their labels."""
+    labels = torch.arange(10).repeat_interleave(n)
+    angle = 2 * np.pi * labels.double() / 10
+    radius = torch.tensor(radii, dtype=torch.float64)[labels, None]  # (N, 1)
+    centres = torch.stack([torch.cos(angle), torch.sin(angle)], 1) * radius
+    return centres + spread * torch.randn(len(labels), 2, generator=torch.Generator().manual_seed(seed),
+                                          dtype=torch.float64), labels
+
+
+def test_separate_clusters_are_read_right_and_overlapping_ones_are_not():
+    radii = [1.0] * 5 + [6.0] * 5
+    mus, labels = clusters(radii, 0.02)
+    facts = latent_facts(mus, torch.zeros_like(mus), labels)
+    assert facts["nearest_mean_accuracy"] == 1.0 and facts["per_digit_accuracy"] == [1.0] * 10
+    assert facts["inside_prior_bulk"] == 0.5  # the digits at radius 1, not those at radius 6
+    np.testing.assert_allclose(facts["digit_radius_median"], radii, atol=0.01)
+    mus, labels = clusters([0.0] * 10, 1.0)  # every digit around the origin: the codes tell nothing apart
+    facts = latent_facts(mus, torch.zeros_like(mus), labels)
+    assert facts["nearest_mean_accuracy"] < 0.3 and max(facts["per_digit_accuracy"]) < 0.6
+    assert facts["inside_prior_bulk"] == pytest.approx(0.95, abs=0.03)  # N(0, I) itself: 95 % inside
+    edge = torch.tensor([[2.44, 0.0], [0.0, -2.46]], dtype=torch.float64)  # the radius is sqrt(-2 ln 0.05) = 2.448
+    assert latent_facts(edge, torch.zeros_like(edge), torch.tensor([0, 1]))["inside_prior_bulk"] == 0.5
+
+
+def test_digit_labels_never_overlap_when_every_mean_code_is_the_same(model_and_loader, tmp_path, monkeypatch):
+    _, test_loader = model_and_loader
+    collapsed = VAE()
+    with torch.no_grad():
+        collapsed.fc21.weight.zero_()  # mu = 0 for every image: ten labels at one point, as the W = 30 means crowd
+        collapsed.fc21.bias.zero_()
+    figures = []
+    monkeypatch.setattr(lib.explore_latent_space, "save_figure", lambda fig, path, **kwargs: figures.append(fig))
+    plot_latent_space(collapsed, test_loader, output_dir=str(tmp_path), grid_size=3)
+    (fig,) = figures
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    labels = [text for text in fig.axes[0].texts if text.get_text().strip()]
+    assert sorted(text.get_text() for text in labels) == [str(digit) for digit in range(10)]
+    boxes = [text.get_bbox_patch().get_window_extent(renderer) for text in labels]  # the coloured boxes drawn
+    frame = fig.axes[0].get_window_extent(renderer)
+    assert all(frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+               for box in boxes)
+    assert not [(a, b) for i, a in enumerate(boxes) for b in boxes[:i] if a.overlaps(b)]
+    assert min(box.width for box in boxes) > 5  # real boxes, not empty ones that never overlap
+
+
 def test_plot_codes_and_prior_write_their_images(model_and_loader, tmp_path):
     model, test_loader = model_and_loader
     plot_codes_and_prior(model, test_loader, output_dir=str(tmp_path))
@@ -91,6 +151,7 @@ def test_plot_codes_and_prior_write_their_images(model_and_loader, tmp_path):
     with torch.no_grad():
         first = model.decode(z[:1])[0, 0].numpy()
     np.testing.assert_allclose(prior[2:30, 2:30], first, atol=1 / 255 + 1e-9)  # 8-bit rounding
+    np.testing.assert_allclose(decode_prior_samples(model)[0, 0].numpy(), first, atol=1e-6)  # evaluate_vae's too
 
 
 if __name__ == "__main__":
