@@ -1,9 +1,11 @@
 """Part 4 (beyond the sheet): how well DCGAN generators draw flowers, as FD and KID of 400 generated against 400 real
-photos, per batch-norm sampling mode (standing, running, batch; see generate_gan_images.py).
+photos, per batch-norm sampling mode (standing, running, batch; see generate_gan_images.py); and whether they
+copy their training photos: each sample's distance to its nearest training photo, against a real val photo's.
 
 A floor row compares two disjoint halves of the real photos with each other: no generator can be expected below
 it. Every number is a mean ± standard deviation over the sampling seeds. The features come from a small classifier
-trained on the flowers' train split on first use and cached in --cache_dir (docs/sample_quality.md).
+trained on the flowers' train split on first use and cached in --cache_dir (docs/sample_quality.md). The
+nearest-neighbour figures (samples above their nearest training photos) go into --figure_dir.
 """
 import argparse
 import json
@@ -23,6 +25,8 @@ def main(argv=None):
     parser.add_argument("--cache_dir", type=nonempty_path, default="results_eval",
                         help="where the feature classifier is cached")
     parser.add_argument("--seeds", type=positive_int, default=3, help="sampling seeds 0 .. N-1 (default 3)")
+    parser.add_argument("--figure_dir", type=nonempty_path, default="results_eval",
+                        help="where the nearest-neighbour figures go, nearest_<generator>.png")
     parser.add_argument("--output", type=nonempty_path, help="also write the numbers into this JSON file")
     add_common_arguments(parser, show=False)
     args = parser.parse_args(argv)
@@ -35,7 +39,8 @@ def main(argv=None):
     paths = args.checkpoint or [os.path.dirname(find_newest_generator())]
     if args.output:
         prepare_output_dir(os.path.dirname(os.path.abspath(args.output)), "--output")
-    result = evaluate_generators(paths, args.data_dir, args.cache_dir, args.seeds, device, args.quiet)
+    result = evaluate_generators(paths, args.data_dir, args.cache_dir, args.seeds, device, args.quiet,
+                                 figure_dir=args.figure_dir)
     classifier, n = result["classifier"], result["images_per_side"]
     print("feature classifier: {:.1%} of the {} val and test photos right ({} in {})".format(
         classifier["held_out_accuracy"], classifier["held_out_images"],
@@ -44,6 +49,18 @@ def main(argv=None):
           "lower is better. {}.".format(n, n, args.seeds, NOTE))
     print(table(["generator", "sampling", "FD", "KID x 1000"], [
         [row["label"], row["sampling"], mean_std(row["fd"]), mean_std(row["kid"], 1000)] for row in result["rows"]]))
+    nearest = result["nearest"]
+    print("\nDistance to the nearest of {} views (3 crops, each mirrored) of the train photos: RMS pixel difference "
+          "(0..1) and feature distance, median (5th percentile); a share of samples closer than every one of the "
+          "{} val photos would point to copies.".format(nearest["reference_views"], nearest["val_photos"]))
+    rows = [["val photos (real, not in train/)", "{median:.3f} ({p05:.3f})".format(**nearest["pixels"]),
+             "{median:.2f} ({p05:.2f})".format(**nearest["features"]), "", ""]]
+    rows += [[row["label"] + " ({} samples)".format(row["samples"]), "{median:.3f} ({p05:.3f})".format(**row["pixels"]),
+              "{median:.2f} ({p05:.2f})".format(**row["features"]),
+              "{:.1%}".format(row["pixels"]["closer_than_every_val_photo"]),
+              "{:.1%}".format(row["features"]["closer_than_every_val_photo"])] for row in nearest["generators"]]
+    print(table(["images", "pixels", "features", "closer than all val, pixels", "features"], rows))
+    print("figures: {}".format(", ".join(row["figure"] for row in nearest["generators"])))
     if args.output:
         save_text(json.dumps(dict(result, seeds=args.seeds, note=NOTE), indent=1), args.output)
         print("wrote {}".format(args.output))

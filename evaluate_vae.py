@@ -1,10 +1,11 @@
 """Part 3 (beyond the sheet): how well each VAE generates digits, as FD and KID of 10,000 digits decoded from its
-prior z ~ N(0, I) against the 10,000 MNIST test digits.
+prior z ~ N(0, I) against the 10,000 MNIST test digits; and the digits the classifier behind them reads in the
+figures: the 100 prior samples of prior_samples.png and the 8 reconstructions of the last reconstruction figure.
 
 Reads results_kl{1.0,30.0,0.0}/model.pth under --results_root, prints a table (mean ± standard deviation over the
 sampling seeds, and the floor: 10,000 training digits against the test digits) and writes prior_quality.json into
-each of those folders. The features come from a small classifier trained on the MNIST training set on first use
-and cached in --cache_dir (docs/sample_quality.md).
+each of those folders (with prior_sample_digits and reconstruction_digits). The features come from a small
+classifier trained on the MNIST training set on first use and cached in --cache_dir (docs/sample_quality.md).
 """
 import argparse
 import json
@@ -44,6 +45,11 @@ def main(argv=None):
     rows.append(["floor: {} training digits".format(n), mean_std(result["floor"]["fd"]),
                  mean_std(result["floor"]["kid"], 1000)])
     print(table(["samples", "FD", "KID x 1000"], rows))
+    for weight, run in result["runs"].items():
+        print("KL weight {:g}: the classifier reads the 100 prior samples as digits 0..9 {}, and the reconstructions "
+              "of the test digits {} as {}".format(weight, run["prior_sample_digits"],
+                                                   "".join(map(str, run["reconstruction_digits"]["true"])),
+                                                   "".join(map(str, run["reconstruction_digits"]["read"]))))
     print("wrote prior_quality.json into {}".format(", ".join(runs.values())))
 
 

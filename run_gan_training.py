@@ -99,5 +99,15 @@ def main(argv=None):
         show_images([os.path.join(run_dir, "samples_final.png"), os.path.join(run_dir, "losses.png")])
 
 
+def batch_images_to_numpy(image_batch, max_images=64, padding=2, normalize=True):
+    """The first ``max_images`` images of ``image_batch`` ``(B, C, H, W)`` tiled into one grid (rows of 8,
+    ``padding`` black pixels around each), as a numpy image ``(H', W', 3)`` with values in [0, 1], ready for
+    ``plt.imsave``. ``normalize`` maps the batch's smallest to largest value onto [0, 1], as torchvision's
+    ``make_grid`` does; without it the values must lie in [0, 1] already."""
+    from torchvision.utils import make_grid
+    grid = make_grid(image_batch[:max_images].detach().float().cpu(), padding=padding, normalize=normalize)
+    return grid.permute(1, 2, 0).numpy()  # (3, H', W') -> (H', W', 3)
+
+
 if __name__ == "__main__":
     run_main(main)

@@ -1,5 +1,6 @@
 """Sample quality: Frechet distance (FD) and kernel inception distance (KID) of the VAE's prior samples and of the
-GAN's generators, in the features of a small classifier trained on the data set's own labels.
+GAN's generators, in the features of a small classifier trained on the data set's own labels; the digits that
+classifier reads in the VAE's figures; and whether the GAN's samples copy training photos (nearest neighbours).
 
 No Inception network can be downloaded on an offline machine, so, as MNIST GAN papers do with a LeNet, a small CNN
 (:class:`FeatureNet`) is trained once per data set and cached; its penultimate layer gives the features. FD
@@ -7,19 +8,21 @@ No Inception network can be downloaded on an offline machine, so, as MNIST GAN p
 squared MMD with the kernel k(x, y) = (x.y / d + 1)^3, free of FD's upward bias on small sets.
 """
 import os
+import tempfile
 
 import numpy as np
 import torch
 from torch import nn
 from tqdm import tqdm
 
+from lib.explore_latent_space import decode_prior_samples
 from lib.flowers import FlowersInMemory, flowers_dataset
-from lib.mnist import load_mnist
+from lib.mnist import TensorLoader, load_mnist
 from lib.model_vae import VAE
-from lib.sample_gan import SAMPLING_MODES, draw, latent_vectors, load_generator
+from lib.sample_gan import DEFAULT_SAMPLING, SAMPLING_MODES, draw, latent_vectors, load_generator, run_generators
 from lib.utils.checkpoints import load_checkpoint, load_state_dict_checked
 from lib.utils.errors import UserError
-from lib.utils.files import prepare_output_dir, save_torch
+from lib.utils.files import prepare_output_dir, save_image_grid, save_torch
 
 NOTE = ("FD and KID use the features of a classifier trained here: they compare this project's models with each "
         "other and cannot be compared with published FID values")
@@ -117,11 +120,45 @@ def train_classifier(recipe, labels, batch, device, quiet=False):
 
 
 @torch.no_grad()
+def predict(model, images):
+    """The classes ``(N,)`` (CPU) that ``model`` reads in ``images`` ``(N, C, S, S)`` on its device."""
+    model.eval()
+    return torch.cat([model(chunk).argmax(1).cpu() for chunk in images.split(1000)])
+
+
 def accuracy(model, images, labels):
     """The share of ``images`` ``(N, C, S, S)`` that ``model`` assigns to their ``labels`` ``(N,)``."""
-    model.eval()
-    predicted = torch.cat([model(chunk).argmax(1).cpu() for chunk in images.split(1000)])
-    return float((predicted == labels.cpu()).double().mean())
+    return float((predict(model, images) == labels.cpu()).double().mean())
+
+
+def grid_tiles(path, size, channels=3, padding=2):
+    """The images of a grid PNG that save_image_grid wrote (``size`` px images, ``padding`` px apart), read back
+    row by row -> ``(rows * cols, channels, size, size)`` in [0, 1]; ``channels`` 1 reads grey images."""
+    from PIL import Image
+    with Image.open(path) as image:
+        pixels = np.asarray(image.convert("L" if channels == 1 else "RGB"), dtype=np.float32).reshape(
+            image.height, image.width, channels) / 255                         # (H, W, C)
+    rows, cols = (np.array(pixels.shape[:2]) - padding) // (size + padding)
+    grid = pixels[padding:padding + rows * (size + padding), padding:padding + cols * (size + padding)]
+    tiles = grid.reshape(rows, size + padding, cols, size + padding, -1)[:, :size, :, :size]
+    return torch.from_numpy(np.ascontiguousarray(tiles.transpose(0, 2, 4, 1, 3))).flatten(0, 1)
+
+
+def read_vae_figures(classifier, vae, test_images, test_labels, device="cpu"):
+    """The digits ``classifier`` reads in the VAE's figures: ``prior_sample_digits``, the counts of digits 0..9
+    among the 100 prior samples of prior_samples.png (the same z, by decode_prior_samples), and
+    ``reconstruction_digits``, ``{"true", "read"}`` for the 8 test digits of the reconstruction figure and its
+    reconstructions, drawn by lib.train_vae.save_reconstructions itself and read back from its PNG."""
+    from lib.train_vae import save_reconstructions
+    prior = predict(classifier, decode_prior_samples(vae, device=device))
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "reconstruction.png")
+        save_reconstructions(vae, TensorLoader(test_images, test_labels), path)
+        tiles = grid_tiles(path, test_images.shape[-1], channels=1)        # (2 * 8, 1, 28, 28): digits, then theirs
+    count = len(tiles) // 2
+    return {"prior_sample_digits": torch.bincount(prior, minlength=10).tolist(),
+            "reconstruction_digits": {"true": test_labels[:count].tolist(),
+                                      "read": predict(classifier, tiles[count:].to(device)).tolist()}}
 
 
 def cached_classifier(path, recipe, train, device, log=print):
@@ -166,7 +203,7 @@ def evaluate_vae(runs, data_dir="data", cache_dir="results_eval", seeds=3, devic
     training digits, drawn with each seed, against the test digits. ``runs``: ``{kl_loss_weight: run folder}``.
 
     Returns ``{"classifier": info, "samples": n, "floor": scores, "runs": {kl_loss_weight: scores}}``, scores
-    as :func:`scores` makes them.
+    as :func:`scores` makes them, each run's with the digits of :func:`read_vae_figures`.
     """
     vaes = {weight: load_vae(folder, weight, device) for weight, folder in runs.items()}  # before minutes of work
     train_images, train_labels = load_mnist(data_dir, True, device)
@@ -188,12 +225,13 @@ def evaluate_vae(runs, data_dir="data", cache_dir="results_eval", seeds=3, devic
                  for seed in range(seeds)]  # (n, latent) per seed
         with torch.no_grad():
             result["runs"][weight] = scores([(model.features(vae.decode(z.to(device))), real) for z in codes])
+        result["runs"][weight].update(read_vae_figures(model, vae, test_images, test_labels, device))
     return result
 
 
 def labelled_flowers(root, device="cpu"):
-    """Every photo under ``root`` (a :class:`FlowersInMemory` at 32 px), whether it is in the train split
-    ``(N,)`` bool, and its class ``(N,)`` int64, from the course's layout ``<split>/<class>/<image>``."""
+    """Every photo under ``root`` (a :class:`FlowersInMemory` at 32 px), its split ``(N,)`` (numpy strings:
+    "train", "val", "test"), and its class ``(N,)`` int64, from the course's layout ``<split>/<class>/<image>``."""
     data = FlowersInMemory(root, FLOWERS_RECIPE["image_size"], device)
     parts = [os.path.relpath(path, root).split(os.sep) for path, _ in flowers_dataset(root).samples]
     if any(len(part) != 3 for part in parts) or "train" not in {part[0] for part in parts}:
@@ -201,28 +239,109 @@ def labelled_flowers(root, device="cpu"):
                         "beside it), which the feature classifier trains on; pass the course's "
                         "dataset_flowers_64px with --data_dir".format(root))
     classes = np.unique([part[1] for part in parts], return_inverse=True)[1]
-    return data, torch.tensor([part[0] == "train" for part in parts]), torch.from_numpy(classes).long()
+    return data, np.array([part[0] for part in parts]), torch.from_numpy(classes).long()
 
 
-def evaluate_generators(paths, data_dir, cache_dir="results_eval", seeds=3, device="cpu", quiet=False, log=print):
-    """FD and KID of each generator of ``paths`` (files, or run folders standing for their generator.pth and
-    generator_ema.pth) in each sampling mode, and the real floor, for the seeds 0 .. ``seeds`` - 1.
+def photo_views(data, index, places=(0.0, 0.5, 1.0), mirrored=True):
+    """Fixed views of the photos ``index`` ``(B,)`` of ``data`` (a :class:`FlowersInMemory`): square crops at the
+    ``places`` along each photo's spare rows and columns (0 the top left, 0.5 the centre, 1 the bottom right),
+    each also mirrored if ``mirrored``, as the GAN's crops and flips show the photos -> ``(views * B, 3, S, S)``
+    in [-1, 1], view-major (row v * B + b is photo b's view v)."""
+    s, device = data.image_size, data.device
+    index = index.to(device)
+    steps, channels = torch.arange(s, device=device), torch.arange(3, device=device)
+    views = []
+    for place in places:
+        offset = torch.round((data.sizes[index] - s).double() * place).long()   # (B, 2) top, left
+        rows, cols = offset[:, :1] + steps, offset[:, 1:] + steps             # (B, S) each
+        crops = data.data[index[:, None, None, None], channels[None, :, None, None], rows[:, None, :, None],
+                          cols[:, None, None, :]]                             # (B, 3, S, S) uint8
+        views += [crops, crops.flip(-1)] if mirrored else [crops]
+    return (torch.cat(views).float() / 255 - 0.5) / 0.5
+
+
+def nearest(queries, references):
+    """For each row of ``queries`` ``(n, d)`` its nearest row of ``references`` ``(m, d)`` (Euclidean):
+    ``(distances (n,), indices (n,))``, float64 and int64 on the CPU."""
+    queries, references = torch.as_tensor(queries).double().cpu(), torch.as_tensor(references).double().cpu()
+    best = [torch.cdist(chunk, references).min(1) for chunk in queries.split(1000)]  # (n, m) in pieces
+    return torch.cat([b.values for b in best]), torch.cat([b.indices for b in best])
+
+
+def distance_summary(distances, val_distances=None):
+    """The median, 5th percentile and smallest of ``distances`` ``(n,)``; with the val photos' distances, also
+    the share of ``distances`` below the smallest val distance (a copy of a training photo would land there)."""
+    summary = {"median": float(distances.median()), "p05": float(torch.quantile(distances, 0.05)),
+               "min": float(distances.min())}
+    if val_distances is not None:
+        summary["closer_than_every_val_photo"] = float((distances < val_distances.min()).double().mean())
+    return summary
+
+
+class TrainingPhotos:
+    """The memorisation check's reference: 6 views (:func:`photo_views`) of every photo of the train split, in
+    pixels (``(V, 3 * S * S)``, on a 0..1 scale) and in the classifier's features (``(V, FEATURES)``); and the
+    val photos' (centre crops) distances to their nearest view, the yardstick for the samples'."""
+
+    def __init__(self, model, data, train_index, val_index):
+        self.views = photo_views(data, train_index)                    # (6 * B, 3, S, S)
+        self.pixels = (self.views.flatten(1).cpu() + 1) / 2
+        self.features = model.features(self.views)
+        self.val = photo_views(data, val_index, places=(0.5,), mirrored=False)
+        self.val_pixels, self.val_index = nearest((self.val.flatten(1).cpu() + 1) / 2, self.pixels)
+        self.val_features = nearest(model.features(self.val), self.features)[0]
+
+    def check(self, model, samples, figure):
+        """Each sample's ``(n, 3, S, S)`` distance to its nearest training view in pixels (RMS difference on a
+        0..1 scale) and in features (Euclidean), summarised against the val photos' (:func:`distance_summary`).
+        Writes ``figure``: the 8 samples nearest to a training photo (row 1), their nearest views in pixels (row
+        2) and in features (row 3), and the 8 val photos nearest to a training photo (row 4) above theirs (row 5)."""
+        dims = self.pixels.shape[1] ** 0.5
+        pixel_distance, pixel_index = nearest((samples.flatten(1).cpu() + 1) / 2, self.pixels)
+        feature_distance, feature_index = nearest(model.features(samples), self.features)
+        closest, val_closest = pixel_distance.argsort()[:8], self.val_pixels.argsort()[:8]
+        save_image_grid(torch.cat([samples.cpu()[closest], self.views.cpu()[pixel_index[closest]],
+                                   self.views.cpu()[feature_index[closest]], self.val.cpu()[val_closest],
+                                   self.views.cpu()[self.val_index[val_closest]]]), figure, value_range=(-1, 1))
+        return {"samples": len(samples), "figure": figure,
+                "pixels": distance_summary(pixel_distance / dims, self.val_pixels / dims),
+                "features": distance_summary(feature_distance, self.val_features)}
+
+    def summary(self):
+        """The val photos' distances, summarised as the samples' are."""
+        dims = self.pixels.shape[1] ** 0.5
+        return {"reference_views": len(self.views), "val_photos": len(self.val),
+                "pixels": distance_summary(self.val_pixels / dims), "features": distance_summary(self.val_features)}
+
+
+def figure_name(path):
+    """``nearest_<run folder>_<file>.png`` for a generator file ``path``: one name per generator."""
+    parent, name = os.path.split(os.path.normpath(path))
+    return "nearest_{}.png".format("_".join(filter(None, [os.path.basename(parent), os.path.splitext(name)[0]])))
+
+
+def evaluate_generators(paths, data_dir, cache_dir="results_eval", seeds=3, device="cpu", quiet=False, log=print,
+                        figure_dir="results_eval"):
+    """FD and KID of each generator of ``paths`` (files, or run folders standing for their generator files, see
+    lib.sample_gan.run_generators) in each sampling mode, and the real floor, for the seeds 0 .. ``seeds`` - 1;
+    and the memorisation check of each generator as saved (:class:`TrainingPhotos`).
 
     Per seed s, the 800 real photos are augmented once (the GAN's crop and flip) and split at random into halves
     A and B of 400, both drawn with seed s; the floor compares A with B, and each generator's 400 images from
     z ~ N(0, I) (seed s) are compared with B. Every row so compares 400 with 400 images: FD's small-set bias is
-    the same for all. Returns ``{"classifier", "images_per_side", "rows"}``, a row ``{"label", "sampling"}`` and
-    the scores of :func:`scores`.
+    the same for all. The memorisation check takes every seed's images of the default sampling mode, and writes
+    one figure per generator into ``figure_dir``. Returns ``{"classifier", "images_per_side", "rows",
+    "nearest"}``: a row ``{"label", "sampling"}`` and the scores of :func:`scores`; ``nearest`` the val photos'
+    distances (:meth:`TrainingPhotos.summary`) and ``"generators"``, a ``{"label", **check}`` per generator.
     """
-    files = []
-    for path in paths:
-        if os.path.isdir(path):  # a run folder: its generator and the moving average of it
-            files += [os.path.join(path, "generator.pth"), os.path.join(path, "generator_ema.pth")]
-        else:
-            files.append(path)
+    files = sum([run_generators(path) if os.path.isdir(path) else [path] for path in paths], [])
     generators = [(os.path.normpath(path), load_generator(path, device)) for path in files]  # before the work
-    data, is_train, labels = labelled_flowers(data_dir, device)
-    train_index, held_out = is_train.nonzero()[:, 0], (~is_train).nonzero()[:, 0]
+    data, splits, labels = labelled_flowers(data_dir, device)
+    train_index, held_out, val_index = [torch.from_numpy(np.flatnonzero(chosen))
+                                        for chosen in (splits == "train", splits != "train", splits == "val")]
+    if not len(val_index):
+        raise UserError("the flowers folder {} has no val/ split, against which the memorisation check measures "
+                        "the samples; pass the course's dataset_flowers_64px with --data_dir".format(data_dir))
     recipe = dict(FLOWERS_RECIPE, classes=int(labels.max()) + 1,
                   data=[len(train_index), int(data.data[train_index.to(device)].sum())])
 
@@ -233,13 +352,16 @@ def evaluate_generators(paths, data_dir, cache_dir="results_eval", seeds=3, devi
         return model, {"held_out_accuracy": accuracy(model, images, labels[held_out]), "held_out_images": len(held_out)}
 
     model, info = cached_classifier(os.path.join(cache_dir, "flowers_classifier.pth"), recipe, train, device, log)
+    prepare_output_dir(figure_dir, "--figure_dir")
     halves = []
     for seed in range(seeds):
         random = torch.Generator().manual_seed(seed)
         features = model.features(data.augment(torch.arange(len(data)), random))
         order, half = torch.randperm(len(features), generator=random).numpy(), len(features) // 2
         halves.append((features[order[:half]], features[order[half:2 * half]]))
+    photos = TrainingPhotos(model, data, train_index, val_index)
     rows = [dict(label="real photos: half A vs half B", sampling="floor", **scores(halves))]
+    memory = []
     for path, generator in generators:
         nz = generator.layers[0].in_channels
         for mode in SAMPLING_MODES:
@@ -247,7 +369,11 @@ def evaluate_generators(paths, data_dir, cache_dir="results_eval", seeds=3, devi
                       for seed, (_, real) in enumerate(halves)]
             rows.append(dict(label=path, sampling=mode, **scores(
                 [(model.features(fake), real) for fake, (_, real) in zip(images, halves)])))
-    return {"classifier": info, "images_per_side": len(halves[0][1]), "rows": rows}
+            if mode == DEFAULT_SAMPLING:
+                memory.append(dict(label=path, sampling=mode, **photos.check(
+                    model, torch.cat(images), os.path.join(figure_dir, figure_name(path)))))
+    return {"classifier": info, "images_per_side": len(halves[0][1]), "rows": rows,
+            "nearest": dict(photos.summary(), generators=memory)}
 
 
 def table(header, rows):

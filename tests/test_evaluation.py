@@ -8,12 +8,16 @@ import sys
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 import evaluate_gan
 import evaluate_vae
 import lib.evaluation
-from lib.evaluation import accuracy, cached_classifier, frechet_distance, kernel_inception_distance, train_classifier
+from lib.evaluation import TrainingPhotos, FeatureNet, accuracy, cached_classifier, frechet_distance, grid_tiles, \
+    kernel_inception_distance, labelled_flowers, nearest, photo_views, read_vae_figures, train_classifier
+from lib.explore_latent_space import decode_prior_samples
 from lib.mnist import load_mnist
+from lib.utils.files import save_image_grid
 from lib.utils.files import KL_WEIGHTS
 from lib.model_gan import Generator, weights_init
 from lib.model_vae import VAE
@@ -141,6 +145,11 @@ def test_evaluate_vae_scores_prior_samples_and_writes_them(fake_data_dir, tmp_pa
     with open(str(tmp_path / "results_kl30.0" / "prior_quality.json")) as handle:
         stored = json.load(handle)
     assert stored["kl_loss_weight"] == 30.0 and stored["samples"] == 200 and len(stored["fd"]["values"]) == 2
+    assert sum(stored["prior_sample_digits"]) == 100 and len(stored["prior_sample_digits"]) == 10
+    test_labels = load_mnist(fake_data_dir, False)[1]
+    assert stored["reconstruction_digits"]["true"] == test_labels[:8].tolist()
+    assert len(stored["reconstruction_digits"]["read"]) == 8
+    assert "KL weight 30: the classifier reads the 100 prior samples as digits 0..9 [" in out
     assert stored["fd"]["mean"] == pytest.approx(np.mean(stored["fd"]["values"]))
     # an untrained decoder's grey blur is far from the test digits; other training digits are close
     assert stored["floor"]["fd"]["mean"] < 0.2 * stored["fd"]["mean"]
@@ -148,6 +157,63 @@ def test_evaluate_vae_scores_prior_samples_and_writes_them(fake_data_dir, tmp_pa
     evaluate_vae.main(argv)
     again = capsys.readouterr().out
     assert "cached in" in again and again.split("|", 1)[1] == out.split("|", 1)[1]  # the same table
+
+
+class BrightnessReader(torch.nn.Module):
+    """A stand-in classifier that reads every image as the digit round(9 x its mean pixel value)."""
+
+    def forward(self, images):
+        digit = (images.flatten(1).mean(1) * 9).round().long()
+        return torch.nn.functional.one_hot(digit, 10).float()
+
+
+def test_the_digits_read_in_the_vae_figures_are_those_the_figures_show(fake_data_dir):
+    vae = VAE()
+    with torch.no_grad():
+        vae.fc4.weight.zero_()
+        vae.fc4.bias.fill_(float(np.log(7 / 2)))  # every pixel sigmoid(ln 3.5) = 7/9: each image reads as a 7
+    images, labels = load_mnist(fake_data_dir, False)
+    read = read_vae_figures(BrightnessReader(), vae, images, labels)
+    assert read == {"prior_sample_digits": [0] * 7 + [100, 0, 0],
+                    "reconstruction_digits": {"true": labels[:8].tolist(), "read": [7] * 8}}
+    with torch.no_grad():
+        vae.fc4.bias.fill_(float(np.log(2 / 7)))  # pixels 2/9: read as 2
+    assert read_vae_figures(BrightnessReader(), vae, images, labels)["prior_sample_digits"][2] == 100
+    assert decode_prior_samples(vae).shape == (100, 1, 28, 28)
+
+
+def test_grid_tiles_reads_back_the_images_of_a_grid(tmp_path):
+    images = torch.rand(11, 3, 6, 6)
+    save_image_grid(images, str(tmp_path / "grid.png"), nrow=4)
+    tiles = grid_tiles(str(tmp_path / "grid.png"), 6)
+    assert tiles.shape == (12, 3, 6, 6)  # 3 rows of 4: the last place is left black
+    assert (tiles[:11] - images).abs().max() <= 0.5 / 255 + 1e-6 and tiles[11].max() == 0
+    save_image_grid(images[:, :1], str(tmp_path / "grey.png"), nrow=11)
+    assert (grid_tiles(str(tmp_path / "grey.png"), 6, channels=1) - images[:, :1]).abs().max() <= 0.5 / 255 + 1e-6
+
+
+def test_nearest_neighbours_find_copies_of_training_photos(tmp_path):
+    assert [t.tolist() for t in nearest(torch.tensor([[0.0, 0.0], [3.0, 4.5]]), torch.tensor([[3.0, 4.0], [1.0, 0]]))
+            ] == [[1.0, 0.5], [1, 0]]
+    flowers = make_flower_folder(tmp_path / "flowers", count=12)  # train/ 6 photos, val/ 6
+    data, splits, _ = labelled_flowers(flowers)
+    train, val = [torch.from_numpy(np.flatnonzero(splits == name)) for name in ("train", "val")]
+    views = photo_views(data, train)
+    assert views.shape == (6 * 6, 3, 32, 32)  # 3 crops, each mirrored
+    corner = (data.data[train[0], :, :32, :32].float() / 255 - 0.5) / 0.5  # place 0: the top left
+    assert torch.equal(views[0], corner) and torch.equal(views[6], corner.flip(-1))
+    torch.manual_seed(0)
+    model = FeatureNet(dict(lib.evaluation.FLOWERS_RECIPE, classes=2)).eval()
+    photos = TrainingPhotos(model, data, train, val)
+    copies = torch.cat([views[[3, 20]], torch.rand(6, 3, 32, 32) * 2 - 1])  # 2 training views, 6 noise images
+    check = photos.check(model, copies, str(tmp_path / "nearest.png"))
+    assert check["pixels"]["min"] == 0 and check["features"]["min"] < 1e-6  # a copy sits on its photo
+    assert check["pixels"]["closer_than_every_val_photo"] == 2 / 8 == check["features"]["closer_than_every_val_photo"]
+    assert photos.summary()["pixels"]["min"] > 0.1 and photos.summary()["val_photos"] == 6  # other random photos
+    with Image.open(str(tmp_path / "nearest.png")) as figure:
+        assert figure.size == (8 * 34 + 2, 5 * 34 + 2)  # samples, their nearest twice, val photos, theirs
+    tiles = grid_tiles(str(tmp_path / "nearest.png"), 32)
+    assert (tiles[:2] - tiles[8:10]).abs().max() < 1e-6  # the copies first, beside the photos they copy
 
 
 def test_evaluate_vae_names_the_missing_model(fake_data_dir, tmp_path, capsys):
@@ -170,11 +236,13 @@ def test_evaluate_gan_scores_generators_against_the_real_floor(tmp_path, tiny_cl
         torch.save(generator.state_dict(), str(run / name))
     output = str(tmp_path / "quality.json")
     evaluate_gan.main(["--checkpoint", str(run), "--data_dir", flowers, "--cache_dir", str(tmp_path / "cache"),
-                       "--seeds", "2", "--device", "cpu", "--quiet", "--output", output])
+                       "--seeds", "2", "--device", "cpu", "--quiet", "--output", output, "--figure_dir",
+                       str(tmp_path / "figures")])
     out = capsys.readouterr().out
     modes = ("standing", "running", "batch")
     assert "of the 8 val and test photos right" in out
-    table = [line.split("|")[1:-1] for line in out.splitlines() if line.startswith("| ")]
+    first_table = out.split("\n\n")[0]
+    table = [line.split("|")[1:-1] for line in first_table.splitlines() if line.startswith("| ")]
     assert [cells[1].strip() for cells in table] == ["sampling", "floor"] + list(modes) * 2
     with open(output) as handle:
         result = json.load(handle)
@@ -186,6 +254,14 @@ def test_evaluate_gan_scores_generators_against_the_real_floor(tmp_path, tiny_cl
     floor = result["rows"][0]["fd"]["mean"]
     assert all(row["fd"]["mean"] > 1.5 * floor for row in result["rows"][1:])  # noise is no flower
     assert result["rows"][1]["fd"] == result["rows"][4]["fd"]  # the same weights score the same
+    nearest_check = result["nearest"]
+    assert nearest_check["reference_views"] == 8 * 6 and nearest_check["val_photos"] == 8  # train/: 8, val/: 8
+    assert [os.path.basename(row["figure"]) for row in nearest_check["generators"]] == [
+        "nearest_run_tiny_generator.png", "nearest_run_tiny_generator_ema.png"]
+    assert all(row["samples"] == 2 * 8 and row["sampling"] == "running" and os.path.isfile(row["figure"])
+               for row in nearest_check["generators"])
+    assert nearest_check["generators"][0]["pixels"] == nearest_check["generators"][1]["pixels"]
+    assert "| val photos (real, not in train/)" in out
 
 
 def test_evaluate_gan_says_what_is_wrong_with_the_data(tmp_path, capsys):
