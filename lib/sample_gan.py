@@ -175,7 +175,7 @@ def plot_temperatures(grids, temperatures, path, title=""):
     rows = -(-len(grids) // 3)
     cols = -(-len(grids) // rows)
     height, width = grids[0].shape[:2]
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * (width + 20) / 100, rows * (height + 30) / 100 + 0.35),
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * (width + 20) / 100, rows * (height + 45) / 100 + 0.5),
                              squeeze=False)
     for ax in axes.flat:
         ax.axis("off")

@@ -208,7 +208,7 @@ def test_nearest_neighbours_find_copies_of_training_photos(tmp_path):
     copies = torch.cat([views[[3, 20]], torch.rand(6, 3, 32, 32) * 2 - 1])  # 2 training views, 6 noise images
     check = photos.check(model, copies, str(tmp_path / "nearest.png"))
     assert check["pixels"]["min"] == 0 and check["features"]["min"] < 1e-6  # a copy sits on its photo
-    assert check["pixels"]["closer_than_every_val_photo"] == 2 / 8 == check["features"]["closer_than_every_val_photo"]
+    assert check["pixels"]["share_below_val_p05"] == 2 / 8 == check["features"]["share_below_val_p05"]
     assert photos.summary()["pixels"]["min"] > 0.1 and photos.summary()["val_photos"] == 6  # other random photos
     with Image.open(str(tmp_path / "nearest.png")) as figure:
         assert figure.size == (8 * 34 + 2, 5 * 34 + 2)  # samples, their nearest twice, val photos, theirs
