@@ -17,7 +17,8 @@ def main(argv=None):
                              "checkpoint.pth was written last)")
     parser.add_argument("--output", type=nonempty_path,
                         help="PDF to write (default RESULTS_ROOT/submission.pdf); the .md goes beside it")
-    parser.add_argument("--names", default="", help="the submitters for the title page, e.g. \"A. B, C. D\"")
+    parser.add_argument("--names", default="",
+                        help="the submitters for the title page, one line of plain text, e.g. \"A. B, C. D\"")
     parser.add_argument("--quick", action="store_true",
                         help="the results are those of ./run_all.sh --quick: mark the PDF as a smoke run")
     parser.add_argument("--quiet", action="store_true", help="print warnings only")
@@ -28,6 +29,9 @@ def main(argv=None):
     output = args.output or os.path.normpath(os.path.join(args.results_root, "submission.pdf"))
     if os.path.splitext(output)[1].lower() != ".pdf":
         parser.error("--output must end in .pdf")
+    if len(args.names.splitlines()) > 1:
+        raise UserError("--names holds a line break, but the title page has one line for the names; write them on "
+                        "one line, separated by commas")
     from lib.report.document import missing_glyphs
     missing = missing_glyphs(args.names)
     if missing:
