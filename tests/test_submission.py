@@ -38,20 +38,21 @@ def write_json(data, path):
 # and what the MNIST classifier read (prior_quality.json). Tests reverse single facts with fake_results(..., vae=).
 VAE_FACTS = {
     1.0: {"rec": 154.1, "kl": 5.39, "sigma": 0.1, "spread": 1.0, "kl_per_dim": [2.53, 2.96],
-          "nearest_mean_accuracy": 0.571, "per_digit_accuracy": [0.71, 0.95, 0.55, 0.61, 0.53, 0.04, 0.79, 0.64,
-                                                                  0.41, 0.38],
-          "inside_prior_bulk": 0.798, "digit_radius_median": [1.2, 3.04, 0.86, 2.04, 0.86, 1.82, 0.48, 1.86, 1.83, 1.12],
+          "nearest_mean_accuracy": 0.571,
+          "per_digit_accuracy": [0.71, 0.95, 0.55, 0.61, 0.53, 0.04, 0.79, 0.64, 0.41, 0.38],
+          "inside_prior_bulk": 0.798,
+          "digit_radius_median": [1.2, 3.04, 0.86, 2.04, 0.86, 1.82, 0.48, 1.86, 1.83, 1.12],
           "prior_sample_digits": [9, 14, 8, 12, 7, 3, 11, 10, 16, 10],
           "reconstruction_digits": {"true": [7, 2, 1, 0, 4, 1, 4, 9], "read": [7, 8, 1, 0, 9, 1, 4, 9]}},
     30.0: {"rec": 205.4, "kl": 0.06, "sigma": 0.99, "spread": 0.1, "kl_per_dim": [0.057, 0.0008],
-           "nearest_mean_accuracy": 0.296, "per_digit_accuracy": [0.71, 0.94, 0.14, 0.05, 0.05, 0.11, 0.24, 0.35,
-                                                                   0.11, 0.14],
-           "inside_prior_bulk": 1.0, "digit_radius_median": [0.6, 0.38, 0.15, 0.13, 0.17, 0.13, 0.19, 0.21, 0.14, 0.19],
+           "nearest_mean_accuracy": 0.296,
+           "per_digit_accuracy": [0.71, 0.94, 0.14, 0.05, 0.05, 0.11, 0.24, 0.35, 0.11, 0.14],
+           "inside_prior_bulk": 1.0,
+           "digit_radius_median": [0.6, 0.38, 0.15, 0.13, 0.17, 0.13, 0.19, 0.21, 0.14, 0.19],
            "prior_sample_digits": [0, 31, 0, 2, 0, 0, 0, 0, 67, 0],
            "reconstruction_digits": {"true": [7, 2, 1, 0, 4, 1, 4, 9], "read": [8, 8, 1, 0, 8, 1, 8, 8]}},
     0.0: {"rec": 146.9, "kl": 52.7, "sigma": 0.002, "spread": 10.0, "kl_per_dim": [30.1, 22.6],
-          "nearest_mean_accuracy": 0.62, "per_digit_accuracy": [0.93, 0.96, 0.5, 0.55, 0.4, 0.2, 0.85, 0.8, 0.45,
-                                                                 0.44],
+          "nearest_mean_accuracy": 0.62, "per_digit_accuracy": [0.93, 0.96, 0.5, 0.55, 0.4, 0.2, 0.85, 0.8, 0.45, 0.44],
           "inside_prior_bulk": 0.06, "digit_radius_median": [9.0, 12.0, 5.0, 6.0, 4.0, 5.0, 8.0, 9.0, 5.0, 6.0],
           "prior_sample_digits": [3, 0, 30, 25, 0, 5, 15, 0, 22, 0],
           "reconstruction_digits": {"true": [7, 2, 1, 0, 4, 1, 4, 9], "read": [7, 2, 1, 0, 4, 1, 4, 9]}}}
@@ -110,7 +111,8 @@ def fake_results(root, vae_epochs=15, gan_epochs=500, vae=None, gan=None, temper
     gan = dict(GAN_FACTS, **(gan or {}))
     write_json({"iteration": list(range(7, 7 * gan_epochs + 1, 7)), "epoch": list(range(1, gan_epochs + 1)),
                 "loss_d": [1.2] * gan_epochs, "loss_g": [1.1] * gan_epochs, "d_x": [gan["d_x"]] * gan_epochs,
-                "d_g_z1": [gan["d_g_z1"]] * gan_epochs, "d_g_z2": [0.35] * gan_epochs}, os.path.join(run, "history.json"))
+                "d_g_z1": [gan["d_g_z1"]] * gan_epochs, "d_g_z2": [0.35] * gan_epochs},
+               os.path.join(run, "history.json"))
     torch.save({"args": {"epochs": gan_epochs, "batch_size": 128, "nz": 64, "ngf": 32, "ndf": 32, "lr": 0.0002,
                          "beta1": 0.5, "seed": 999, "ema_decay": 0.99}}, os.path.join(run, "checkpoint.pth"))
     for seed, name in enumerate(("training_images", "samples_final", "samples_final_ema")):
@@ -268,8 +270,8 @@ def built_here(tmp_path, monkeypatch):
 def test_the_w30_answer_says_which_dimensions_collapsed(built_here):
     one = answers(built_here / "a")  # W = 30: z0 0.057 nats, z1 0.0008
     assert "| 30 | 0.057, under 0.001 | 100 % | 30 % |" in one
-    assert "the table, with W = 1 and W = 0 both latent dimensions carry information; with W = 30 only z₀ does, and z₁ has " \
-           "collapsed to the prior." in one and "here 1 of the 2 dimensions carries information" in one
+    assert "the table, with W = 1 and W = 0 both latent dimensions carry information; with W = 30 only z₀ does, " \
+           "and z₁ has collapsed to the prior." in one and "here 1 of the 2 dimensions carries information" in one
     both = answers(built_here / "b", vae={30.0: {"kl_per_dim": [0.8, 0.6]}})
     assert "| 30 | 0.8, 0.6 |" in both and "with W = 1, W = 30 and W = 0 both latent dimensions carry " \
            "information." in both

@@ -6,7 +6,8 @@ import re
 from lib.utils.errors import UserError
 
 TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
-FIRST_LINE = "<!-- Written by make_submission.py from the templates in lib/report/templates/: edit those, not this file. -->"
+FIRST_LINE = ("<!-- Written by make_submission.py from the templates in lib/report/templates/: edit those, not this "
+              "file. -->")  # how build_submission knows a Markdown file it may replace
 
 
 def fixed(value, digits=2, sign=False):

@@ -57,7 +57,7 @@ def has_marker(path):
 
 
 def markdown_to_html(text):
-    """HTML as fpdf2's write_html reads it: paragraphs spaced LINE_HEIGHT, display equations (written as quotes, "> ...")
+    """HTML as fpdf2's write_html reads it: lines spaced LINE_HEIGHT, display equations (written as quotes, "> ...")
     centred, and each table's alignment and column widths as attributes."""
     import markdown
     body = markdown.markdown(text, extensions=["tables"])
@@ -175,7 +175,8 @@ def figure_height(pdf, paths, caption):
     width, y = figure_width(len(paths)), pdf.get_y()
     pdf.set_font(FONT, "", CAPTION_PT)
     pdf.set_y(MARGIN)  # at the page's top: even a dry run breaks the page where the text would not fit
-    text = pdf.multi_cell(TEXT_WIDTH, CAPTION_PT / 72 * LINE_HEIGHT, caption, dry_run=True, output="HEIGHT") if caption else 0
+    line = CAPTION_PT / 72 * LINE_HEIGHT
+    text = pdf.multi_cell(TEXT_WIDTH, line, caption, dry_run=True, output="HEIGHT") if caption else 0
     pdf.set_y(y)
     return 0.25 + max(width * h / w for w, h in image_sizes(paths)) + text
 
