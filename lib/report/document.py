@@ -10,7 +10,7 @@ import html
 import os
 import re
 
-PAGE_WIDTH, MARGIN, BOTTOM = 8.27, 0.75, 0.8  # A4
+PAGE_WIDTH, MARGIN, TOP, BOTTOM = 8.27, 0.75, 0.6, 0.7  # A4; MARGIN left and right
 TEXT_WIDTH = PAGE_WIDTH - 2 * MARGIN
 GAP = 0.2  # between the figures of a row
 BODY_PT, CAPTION_PT, FOOTER_PT = 9, 7.5, 7.5
@@ -132,7 +132,7 @@ def new_pdf(footer):
     pdf.waiting = []  # figures that did not fit where they came, in order: [(paths, caption), ...]
     for family, style in FONT_FILES:
         pdf.add_font(family, style, font_path(family, style))
-    pdf.set_margins(MARGIN, MARGIN, MARGIN)
+    pdf.set_margins(MARGIN, TOP, MARGIN)
     pdf.set_auto_page_break(True, BOTTOM)
     pdf.add_page()
     return pdf
@@ -174,7 +174,7 @@ def figure_height(pdf, paths, caption):
     """The height in inches that figure_row needs for ``paths`` and ``caption``."""
     width, y = figure_width(len(paths)), pdf.get_y()
     pdf.set_font(FONT, "", CAPTION_PT)
-    pdf.set_y(MARGIN)  # at the page's top: even a dry run breaks the page where the text would not fit
+    pdf.set_y(TOP)  # at the page's top: even a dry run breaks the page where the text would not fit
     line = CAPTION_PT / 72 * LINE_HEIGHT
     text = pdf.multi_cell(TEXT_WIDTH, line, caption, dry_run=True, output="HEIGHT") if caption else 0
     pdf.set_y(y)
