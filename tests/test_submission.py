@@ -336,7 +336,6 @@ def test_the_course_images_are_compared_only_where_they_are_and_with_a_criterion
 
 
 def test_the_temperatures_that_look_alike_are_named_by_their_differences(built_here):
-    from tests.test_submission import TEMPERATURE_FACTS
     one = answers(built_here / "a")
     assert "In Figure 7, by this criterion, T = 0.5 and 1 (paired 0.05 against unpaired 0.23) look alike." in one
     assert "drawn as saved" in one and "the sheet's recipe" in one
@@ -345,6 +344,12 @@ def test_the_temperatures_that_look_alike_are_named_by_their_differences(built_h
     assert "no two neighbouring temperatures look alike" in other and "Standing statistics replace" in other
     assert "moving average of its weights" in other
     assert "Not drawn" in answers(built_here / "c", temperatures=False)
+
+
+def test_a_temperature_file_without_a_key_the_report_reads_ends_in_one_sentence(tmp_path, capsys):
+    fake_results(tmp_path, temperatures={key: value for key, value in TEMPERATURE_FACTS.items() if key != "grids"})
+    err = one_sentence(capsys, make_submission.main, ["--results_root", tmp_path])
+    assert "temperatures.json holds no grids" in err and "generate_gan_images.py" in err
 
 
 def test_the_clt_check_quotes_its_largest_deviation(built_here):
