@@ -1,5 +1,7 @@
 """Build submission.pdf, the hand-in, and submission.md beside it: the answers in lib/report/templates/ filled in
-with the numbers and figures of the results folders (run ./run_all.sh first)."""
+with the numbers and figures of the results folders (run ./run_all.sh first). The course's reference images
+(vae_output_15_epochs.png, gan_output_500_epochs.png, gan_output_2500_epochs.png) are compared where they lie in
+the folder it runs in."""
 import argparse
 import os
 import shlex
@@ -16,8 +18,10 @@ def main(argv=None):
                         help="GAN run folder to show (default: the run under RESULTS_ROOT/results_gan whose "
                              "checkpoint.pth was written last)")
     parser.add_argument("--output", type=nonempty_path,
-                        help="PDF to write (default RESULTS_ROOT/submission.pdf); the .md goes beside it")
-    parser.add_argument("--names", default="", help="the submitters for the title page, e.g. \"A. B, C. D\"")
+                        help="PDF to write (default RESULTS_ROOT/submission.pdf); the .md goes beside it. A PDF or .md "
+                             "there that make_submission.py did not write is never replaced")
+    parser.add_argument("--names", default="",
+                        help="the submitters for the title page, one line of plain text, e.g. \"A. B, C. D\"")
     parser.add_argument("--quick", action="store_true",
                         help="the results are those of ./run_all.sh --quick: mark the PDF as a smoke run")
     parser.add_argument("--quiet", action="store_true", help="print warnings only")
@@ -28,6 +32,9 @@ def main(argv=None):
     output = args.output or os.path.normpath(os.path.join(args.results_root, "submission.pdf"))
     if os.path.splitext(output)[1].lower() != ".pdf":
         parser.error("--output must end in .pdf")
+    if len(args.names.splitlines()) > 1:
+        raise UserError("--names holds a line break, but the title page has one line for the names; write them on "
+                        "one line, separated by commas")
     from lib.report.document import missing_glyphs
     missing = missing_glyphs(args.names)
     if missing:

@@ -10,16 +10,19 @@ import html
 import os
 import re
 
-PAGE_WIDTH, MARGIN, BOTTOM = 8.27, 0.75, 0.8  # A4
+PAGE_WIDTH, MARGIN, TOP, BOTTOM = 8.27, 0.75, 0.6, 0.7  # A4; MARGIN left and right
 TEXT_WIDTH = PAGE_WIDTH - 2 * MARGIN
 GAP = 0.2  # between the figures of a row
-BODY_PT, CAPTION_PT, FOOTER_PT = 10, 8.5, 8
+BODY_PT, CAPTION_PT, FOOTER_PT = 9, 7.5, 7.5
+LINE_HEIGHT = 1.25  # times the font size
+PARAGRAPH_GAP = 0.06  # above a paragraph
 KEEP_WITH_HEADING = 1.5  # a heading starts a new page unless this much room is left below it
 FONT, MONO = "DejaVu", "DejaVuMono"
 FONT_FILES = {(FONT, ""): "DejaVuSans.ttf", (FONT, "B"): "DejaVuSans-Bold.ttf", (FONT, "I"): "DejaVuSans-Oblique.ttf",
               (FONT, "BI"): "DejaVuSans-BoldOblique.ttf", (MONO, ""): "DejaVuSansMono.ttf"}
 # The blocks laid out by hand: headings (kept with what follows), tables (kept whole), figure rows, --- (new page).
 BLOCKS = re.compile(r"(<h\d>.*?</h\d>|<table>.*?</table>|<p><img .*?</p>|<hr />)", re.S)
+CREATOR = "make_submission.py"  # the PDF's Creator entry: how make_submission.py knows a PDF it may replace
 
 
 def figure_width(count):
@@ -44,8 +47,17 @@ def missing_glyphs(text):
     return sorted({char for char in text if not char.isspace() and ord(char) not in covered})
 
 
+def has_marker(path):
+    """Whether the PDF ``path`` carries write_pdf's Creator entry (a damaged or foreign PDF does not)."""
+    from pypdf import PdfReader
+    try:
+        return (PdfReader(path).metadata or {}).get("/Creator") == CREATOR
+    except Exception:  # pypdf raises many kinds of errors on a file that is no PDF
+        return False
+
+
 def markdown_to_html(text):
-    """HTML as fpdf2's write_html reads it: paragraphs spaced 1.3, display equations (written as quotes, "> ...")
+    """HTML as fpdf2's write_html reads it: lines spaced LINE_HEIGHT, display equations (written as quotes, "> ...")
     centred, and each table's alignment and column widths as attributes."""
     import markdown
     body = markdown.markdown(text, extensions=["tables"])
@@ -53,14 +65,16 @@ def markdown_to_html(text):
                   body, flags=re.S)
     body = re.sub(r"<table>.*?</table>", lambda table: with_column_widths(table.group(0)), body, flags=re.S)
     body = re.sub(r' style="text-align: (\w+);"', r' align="\1"', body)
-    return body.replace("<p>", '<p line-height="1.3">').replace('<p line-height="1.3"><img ', "<p><img ")
+    spaced = '<p line-height="{}">'.format(LINE_HEIGHT)
+    return body.replace("<p>", spaced).replace(spaced + "<img ", "<p><img ")
 
 
 def with_column_widths(table):
-    """The HTML ``table`` with widths on its header cells in proportion to the longest text in each column (a
-    header counts with its longest word: it may wrap)."""
+    """The HTML ``table`` with widths on its header cells in proportion to the longest text in each column: a
+    header counts with its longest word, set in bold (it may wrap), a cell with at most 30 characters (a longer one
+    wraps rather than squeeze the other columns)."""
     rows = [re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S) for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)]
-    lengths = [max([len(word) for word in rows[0][k].split()] + [len(row[k]) for row in rows[1:]]) + 2
+    lengths = [max([1.2 * len(word) for word in rows[0][k].split()] + [min(len(row[k]), 30) for row in rows[1:]]) + 2
                for k in range(len(rows[0]))]
     widths = iter(round(100 * length / sum(lengths)) for length in lengths)  # whole numbers for fpdf2 2.8.3
     return re.sub(r"<th\b", lambda cell: '<th width="{}%"'.format(next(widths)), table)
@@ -114,10 +128,11 @@ def new_pdf(footer):
             self.set_text_color(0)
 
     pdf = Pages(unit="in", format="A4")
+    pdf.set_creator(CREATOR)
     pdf.waiting = []  # figures that did not fit where they came, in order: [(paths, caption), ...]
     for family, style in FONT_FILES:
         pdf.add_font(family, style, font_path(family, style))
-    pdf.set_margins(MARGIN, MARGIN, MARGIN)
+    pdf.set_margins(MARGIN, TOP, MARGIN)
     pdf.set_auto_page_break(True, BOTTOM)
     pdf.add_page()
     return pdf
@@ -134,7 +149,8 @@ def write_html(pdf, body):
     pdf.set_font(FONT, "", BODY_PT)
     pdf.write_html(body, font_family=FONT, ul_bullet_char="\u2022", li_prefix_color=(31, 58, 104),
                    tag_styles={"h1": heading(17, 0), "h2": heading(13, 0.2), "h3": heading(11, 0.12),
-                               "code": FontFace(family=MONO), "li": TextStyle(l_margin=0.15, t_margin=0.04)})
+                               "code": FontFace(family=MONO), "li": TextStyle(l_margin=0.15, t_margin=0.04),
+                               "p": TextStyle(t_margin=PARAGRAPH_GAP, b_margin=0)})
 
 
 def figure_parts(block, base_dir):
@@ -158,8 +174,9 @@ def figure_height(pdf, paths, caption):
     """The height in inches that figure_row needs for ``paths`` and ``caption``."""
     width, y = figure_width(len(paths)), pdf.get_y()
     pdf.set_font(FONT, "", CAPTION_PT)
-    pdf.set_y(MARGIN)  # at the page's top: even a dry run breaks the page where the text would not fit
-    text = pdf.multi_cell(TEXT_WIDTH, CAPTION_PT / 72 * 1.3, caption, dry_run=True, output="HEIGHT") if caption else 0
+    pdf.set_y(TOP)  # at the page's top: even a dry run breaks the page where the text would not fit
+    line = CAPTION_PT / 72 * LINE_HEIGHT
+    text = pdf.multi_cell(TEXT_WIDTH, line, caption, dry_run=True, output="HEIGHT") if caption else 0
     pdf.set_y(y)
     return 0.25 + max(width * h / w for w, h in image_sizes(paths)) + text
 
@@ -181,6 +198,6 @@ def figure_row(pdf, paths, caption):
     if caption:
         pdf.set_font(FONT, "", CAPTION_PT)
         pdf.set_text_color(60)
-        pdf.multi_cell(TEXT_WIDTH, CAPTION_PT / 72 * 1.3, caption, align="C")
+        pdf.multi_cell(TEXT_WIDTH, CAPTION_PT / 72 * LINE_HEIGHT, caption, align="C")
         pdf.set_text_color(0)
     pdf.ln(0.1)
