@@ -61,7 +61,9 @@ TEMPERATURE_FACTS = {"temperatures": [0.25, 0.5, 1, 2], "checkpoint": "gan_model
                      "generator": "course", "sampling": "running", "seed": 0,
                      "grids": [{"saturation": 0.2 + k / 20, "contrast": 0.1 + k / 40, "variety": 0.15 + k / 20}
                                for k in range(4)],
-                     "paired_difference": [0.09, 0.05, 0.12], "unpaired_difference": [0.2, 0.23, 0.25]}
+                     "neighbours": [{"temperatures": pair, "paired_difference": paired, "unpaired_difference": unpaired}
+                                    for pair, paired, unpaired in zip(([0.25, 0.5], [0.5, 1], [1, 2]),
+                                                                      (0.09, 0.05, 0.12), (0.2, 0.23, 0.25))]}
 
 
 def digits_figure(path, digits, reconstructions):
@@ -339,7 +341,8 @@ def test_the_temperatures_that_look_alike_are_named_by_their_differences(built_h
     one = answers(built_here / "a")
     assert "In Figure 7, by this criterion, T = 0.5 and 1 (paired 0.05 against unpaired 0.23) look alike." in one
     assert "drawn as saved" in one and "the sheet's recipe" in one
-    apart = dict(TEMPERATURE_FACTS, paired_difference=[0.1, 0.1, 0.1], sampling="standing", generator="ema")
+    apart = dict(TEMPERATURE_FACTS, sampling="standing", generator="ema",
+                 neighbours=[dict(pair, paired_difference=0.1) for pair in TEMPERATURE_FACTS["neighbours"]])
     other = answers(built_here / "b", temperatures=apart)
     assert "no two neighbouring temperatures look alike" in other and "Standing statistics replace" in other
     assert "moving average of its weights" in other

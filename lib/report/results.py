@@ -21,8 +21,8 @@ SAME_DIGITS = 0.01  # two reconstruction figures show the same test digits when 
 # The course's reference images, where a student's clone of the course has them: its root, like COURSE_GENERATOR.
 COURSE_IMAGES = {"vae": "vae_output_15_epochs.png", "gan_500": "gan_output_500_epochs.png",
                  "gan_2500": "gan_output_2500_epochs.png"}
-TEMPERATURE_KEYS = ("temperatures", "grids", "paired_difference", "unpaired_difference", "checkpoint", "generator",
-                    "sampling", "seed")  # what the report reads from temperatures.json
+TEMPERATURE_KEYS = ("temperatures", "grids", "neighbours", "checkpoint", "generator", "sampling",
+                    "seed")  # what the report reads from temperatures.json
 LATENT_MEASURES = ("kl_per_dim", "nearest_mean_accuracy", "per_digit_accuracy", "inside_prior_bulk",
                    "digit_radius_median", "step_size")
 
@@ -225,9 +225,10 @@ def discriminator_outputs(history):
 def temperature_figure(results_dir, figure):
     """The optional task's figure ``results_dir``/temperatures.png and what generate_gan_images.py wrote beside it
     in temperatures.json, or None where it was not drawn. The keys read (TEMPERATURE_KEYS): "temperatures"
-    [T, ...]; "grids", one ``{"saturation", "contrast", "variety"}`` per T (as grid_measures); "paired_difference"
-    and "unpaired_difference", one per pair of neighbouring temperatures: the mean absolute pixel difference (0 to
-    1) of the images drawn from the same z, and from different z; "checkpoint"; "generator" ("course", "ema",
+    [T, ...]; "grids", one ``{"saturation", "contrast", "variety"}`` per T (as grid_measures); "neighbours", one
+    ``{"temperatures": [T_k, T_k+1], "paired_difference", "unpaired_difference"}`` per pair of neighbouring
+    temperatures: the mean absolute pixel difference (0 to 1) of the images drawn from the same z, and from
+    different z (lib.sample_gan.draw_temperatures); "checkpoint"; "generator" ("course", "ema",
     "raw" or "course_loop"); "sampling" ("running", "standing" or "batch"); "seed". Adds "figure" and "pairs", one
     ``{"low", "high", "paired", "unpaired", "alike"}`` per neighbouring pair (alike: paired < ALIKE * unpaired)."""
     path = os.path.join(results_dir, "temperatures.png")
@@ -238,11 +239,10 @@ def temperature_figure(results_dir, figure):
     if missing:
         raise UserError("{}.json holds no {}; draw the figure again with `python generate_gan_images.py`".format(
             os.path.splitext(path)[0], " or ".join(missing)))
-    t = drawn["temperatures"]
-    drawn["pairs"] = [{"low": t[k], "high": t[k + 1], "paired": paired, "unpaired": unpaired,
-                       "alike": paired < ALIKE * unpaired}
-                      for k, (paired, unpaired) in enumerate(zip(drawn["paired_difference"],
-                                                                 drawn["unpaired_difference"]))]
+    drawn["pairs"] = [{"low": pair["temperatures"][0], "high": pair["temperatures"][1],
+                       "paired": pair["paired_difference"], "unpaired": pair["unpaired_difference"],
+                       "alike": pair["paired_difference"] < ALIKE * pair["unpaired_difference"]}
+                      for pair in drawn["neighbours"]]
     drawn["figure"] = figure(path, "python generate_gan_images.py")
     return drawn
 
