@@ -4,8 +4,12 @@ Every file goes to a temporary name in its folder first and is renamed when comp
 full disk never leaves a half-written checkpoint or figure behind.
 """
 import contextlib
+import copy
 import errno
 import os
+import shlex
+import shutil
+import sys
 import tempfile
 
 from lib.utils.errors import UserError
@@ -29,13 +33,17 @@ def configure_matplotlib(show=False):
 
 
 def show_images(paths):
-    """Open the written PNGs ``paths`` in windows (for --show) and wait until they are closed."""
+    """Open the written PNGs ``paths`` in windows (for --show) and wait until they are closed; without a display
+    say so."""
     import matplotlib.pyplot as plt
     for path in paths:
         plt.figure(os.path.basename(path))
         plt.imshow(plt.imread(path))
         plt.axis("off")
-    plt.show()
+    if plt.gcf().canvas.required_interactive_framework is not None:  # not Agg and the like, which open no window
+        return plt.show()
+    print("warning: --show found no display (matplotlib's backend is {}), so the figures are in their files "
+          "only".format(plt.get_backend()), file=sys.stderr)
 
 
 def prepare_output_dir(path, flag="--output_dir"):
@@ -45,8 +53,9 @@ def prepare_output_dir(path, flag="--output_dir"):
         with tempfile.TemporaryFile(dir=path):
             pass
     except OSError as err:
-        raise UserError("cannot write into the folder {} ({}); choose another one with {}".format(
-            path, err.strerror or err, flag))
+        raise UserError("cannot write into the folder {} ({}); {}".format(
+            shlex.quote(path), "a file is in the way" if isinstance(err, (FileExistsError, NotADirectoryError))
+            else err.strerror or err, "choose another one with " + flag if flag else "make it writable"))
     return path
 
 
@@ -59,10 +68,12 @@ def atomic_path(path):
         yield tmp
         os.chmod(tmp, 0o644)  # mkstemp makes the file private
         os.replace(tmp, path)
-    except (OSError, RuntimeError) as err:  # torch.save reports a full disk as a RuntimeError
-        if getattr(err, "errno", None) == errno.ENOSPC or "No space left" in str(err) or "write failed" in str(err):
+    except (OSError, RuntimeError) as err:  # torch.save's RuntimeError for a full disk changes with the version
+        if getattr(err, "errno", None) in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)) or any(
+                text in str(err) for text in ("No space left", "write failed", "iostream error", "unexpected pos")) \
+                or shutil.disk_usage(os.path.dirname(tmp)).free < 2 ** 20:
             raise UserError("the disk is full, so {} was not written (its previous version, if any, is intact); "
-                            "free some space and run the command again".format(path))
+                            "free some space and run the command again".format(shlex.quote(path))) from None
         raise
     finally:
         if os.path.exists(tmp):
@@ -70,10 +81,21 @@ def atomic_path(path):
 
 
 def save_torch(obj, path):
-    """``torch.save(obj, path)``, atomically."""
+    """``torch.save(obj, path)``, atomically, every tensor moved to the CPU: a GPU run's files load anywhere."""
     import torch
     with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+        torch.save(on_cpu(obj), tmp)
+
+
+def on_cpu(item):
+    """``item`` with every tensor in it (in dicts, lists and tuples too) moved to the CPU."""
+    if isinstance(item, dict):
+        moved = copy.copy(item)  # keeps a state dict's _metadata
+        moved.update((key, on_cpu(value)) for key, value in item.items())
+        return moved
+    if isinstance(item, (list, tuple)):
+        return type(item)(map(on_cpu, item))
+    return item.cpu() if hasattr(item, "cpu") else item
 
 
 def save_text(text, path):
