@@ -104,11 +104,17 @@ def has(folder, *names):
 
 def drawn_by(grid):
     """The generator file that drew the image ``grid``, by the .json generate_gan_images.py wrote beside it."""
+    return read_json(os.path.splitext(grid)[0] + ".json").get("checkpoint")
+
+
+def read_json(path):
+    """The dict the JSON file ``path`` holds, {} when it is missing or damaged."""
     try:
-        with open(os.path.splitext(grid)[0] + ".json") as handle:
-            return json.load(handle)["checkpoint"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+        with open(path) as handle:
+            content = json.load(handle)
+        return content if isinstance(content, dict) else {}
+    except (OSError, ValueError):
+        return {}
 
 
 def trained_epochs(folder, history_key):
@@ -121,21 +127,16 @@ def trained_epochs(folder, history_key):
 def sheet_gan_run(results):
     """The GAN run run_all trains in ``results``: the one recorded there, else the newest whose settings are all
     the sheet's (a run of an older version), or None. A run with other settings is never taken."""
-    try:
-        with open(os.path.join(results, RECORD)) as handle:
-            recorded = os.path.join(results, json.load(handle)["gan_run"])
-        if os.path.isfile(os.path.join(recorded, "checkpoint.pth")):
-            return recorded
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
+    recorded = os.path.join(results, str(read_json(os.path.join(results, RECORD)).get("gan_run")))
+    if os.path.isfile(os.path.join(recorded, "checkpoint.pth")):
+        return recorded
     from lib.utils.checkpoints import load_checkpoint
     from run_gan_training import HOW_TO_RUN, build_parser
     sheet = {key: value for key, value in vars(build_parser().parse_args([])).items()
              if key not in HOW_TO_RUN + ("data_dir", "output_dir", "epochs", "resume")}
     for path in sorted(glob.glob(os.path.join(glob.escape(results), "run_*", "checkpoint.pth")),
                        key=os.path.getmtime, reverse=True):
-        settings = load_checkpoint(path, "").get("args", {})
-        if all(settings.get(key) == value for key, value in sheet.items()):
+        if all(load_checkpoint(path, "").get("args", {}).get(key) == value for key, value in sheet.items()):
             return os.path.dirname(path)
     return None
 

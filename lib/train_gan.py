@@ -1,11 +1,10 @@
 """Part 4: the DCGAN's training step (the course's update_discriminator and update_generator) and the loop that
 runs it over the flowers, writing a run folder: sample grids, losses, weights and a checkpoint to continue from."""
 import copy
-import dataclasses
 import glob
 import json
 import os
-import typing
+import types
 
 import torch
 from tqdm import tqdm
@@ -17,7 +16,7 @@ from lib.sample_gan import samples_in_train_mode
 from lib.utils.checkpoints import CHECKPOINT_NAME, load_optimizer_state, random_state, restore_random_state
 from lib.utils.devices import has_fast_bfloat16, seed_everything
 from lib.utils.errors import UserError
-from lib.utils.files import atomic_path, save_figure, save_image_grid, save_text, save_torch
+from lib.utils.files import atomic_path, save_curves, save_image_grid, save_text, save_torch
 from lib.utils.runs import StopRequest, check_finite
 
 IMAGE_SIZE = 32  # the networks are built for 32x32 images
@@ -70,12 +69,10 @@ def update_generator(discriminator, generator, fake_images, label, optimizerG, b
 
 
 class ModelEMA:
-    """An exponential moving average of a model's weights and batch-norm statistics, kept beside training.
-
-    It is debiased: after t updates it is sum_k decay^(t-k) w_k / sum_k decay^(t-k) over the weights w_k after
-    update k, so the random initial weights get no share. Averaging G over the last few hundred updates removes
-    much of the oscillation of GAN training from its samples (Yazici et al. 2019).
-    """
+    """An exponential moving average of a model's weights and batch-norm statistics, kept beside training. Debiased:
+    after t updates it is sum_k decay^(t-k) w_k / sum_k decay^(t-k) over the weights w_k after update k, so the
+    initial weights get no share. Averaging G over the last few hundred updates removes much of the oscillation of
+    GAN training from its samples (Yazici et al. 2019)."""
 
     def __init__(self, model, decay):
         self.decay, self.updates = decay, 0
@@ -92,41 +89,18 @@ class ModelEMA:
                 mean.copy_(value)  # num_batches_tracked
 
 
-@dataclasses.dataclass
-class GanRun:
-    """Everything a training run holds, and what its checkpoint stores."""
-    args: typing.Any  # the settings of run_gan_training.py
-    run_dir: str
-    device: torch.device
-    generator: Generator
-    discriminator: Discriminator
-    optimizerG: torch.optim.Optimizer
-    optimizerD: torch.optim.Optimizer
-    ema: ModelEMA
-    fixed_noise: torch.Tensor  # (NUM_FIXED_NOISE, nz, 1, 1)
-    data: FlowersInMemory
-    data_generator: torch.Generator  # the order and augmentation of the images: a CPU generator, on every device
-    history: dict
-    iteration: int = 0
-    epoch: int = 0
-
-
 def train_gan(args, run_dir, checkpoint=None):
     """Train the DCGAN on the flowers with the settings ``args`` (those of run_gan_training.py, ``args.device``
-    a device name) into ``run_dir``, or continue the run of ``checkpoint`` (a loaded ``checkpoint.pth``) there.
-
-    The folder receives ``training_images.png``, ``fixed_noise.pt``, ``samples/iter_NNNNNN.png`` (every 10
-    updates up to 100, then every 100), ``checkpoint.pth``, ``generator.pth``, ``generator_ema.pth``,
-    ``discriminator.pth``, ``history.json`` and ``losses.png`` (every ``args.checkpoint_every`` epochs and at
-    the end), and at the end ``samples_final.png``, ``samples_final_ema.png`` and ``progress.gif`` before the
-    last checkpoint. Ctrl-C or SIGTERM ends the epoch, writes the checkpoint and raises ``Interrupted``.
-    Returns the run.
-    """
+    a device name) into ``run_dir``, or continue the run of ``checkpoint`` (a loaded ``checkpoint.pth``) there;
+    returns the run. The folder receives ``training_images.png``, ``fixed_noise.pt``, ``samples/iter_NNNNNN.png``
+    (every 10 updates up to 100, then every 100), ``checkpoint.pth``, ``generator.pth``, ``generator_ema.pth``,
+    ``discriminator.pth``, ``history.json`` and ``losses.png`` (every ``args.checkpoint_every`` epochs and at the
+    end), and at the end ``samples_final.png``, ``samples_final_ema.png`` and ``progress.gif`` before the last
+    checkpoint. Ctrl-C or SIGTERM ends the epoch, writes the checkpoint and raises ``Interrupted``."""
     run = set_up_run(args, run_dir, checkpoint)
     run_g, run_d = compile_models(run) if args.compile else (run.generator, run.discriminator)
     if checkpoint is None:
         start_run_folder(run)
-    memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
     label = torch.ones(args.batch_size, device=run.device)  # (B,) the target "real"
     updates = args.epochs * -(-len(run.data) // args.batch_size)
     with tqdm(total=updates, initial=run.iteration, unit="update", disable=args.quiet) as bar, \
@@ -134,7 +108,7 @@ def train_gan(args, run_dir, checkpoint=None):
         for run.epoch in stop.epochs(run.epoch + 1, args.epochs, save=lambda: save_state(run)):
             sums, batches = torch.zeros(5), 0  # loss_D, loss_G, D(x), D(G(z)) before and after D's step
             for real in run.data.epoch(args.batch_size, run.data_generator):
-                real = real.contiguous(memory_format=memory_format)  # (B, 3, 32, 32)
+                real = real.contiguous(memory_format=run.memory_format)  # (B, 3, 32, 32)
                 noise = torch.randn(len(real), args.nz, 1, 1, device=run.device)  # (B, nz, 1, 1)
                 errD_real, D_x, errD_fake, D_G_z1, fake = update_discriminator(
                     run_d, run_g, real, noise, label[:len(real)], run.optimizerD, args.bf16)
@@ -155,8 +129,9 @@ def train_gan(args, run_dir, checkpoint=None):
 
 
 def set_up_run(args, run_dir, checkpoint=None):
-    """The networks (with ``weights_init``), their Adam optimizers, the fixed noise, the flowers and the moving
-    average of G, seeded by ``args.seed``, on ``args.device``; continued from ``checkpoint`` if given."""
+    """Everything a run holds, seeded by ``args.seed`` on ``args.device`` and continued from ``checkpoint`` if given:
+    the networks (with ``weights_init``), their Adam optimizers, G's moving average, the fixed noise ``(1024, nz, 1,
+    1)``, the flowers and a CPU generator for their order and augmentation (on every device), the history."""
     device = torch.device(args.device)
     if args.bf16 and not has_fast_bfloat16(device):
         raise UserError("{} has no bfloat16 arithmetic (it needs a GPU of compute capability 8.0 or newer, or a "
@@ -174,11 +149,14 @@ def set_up_run(args, run_dir, checkpoint=None):
     generator.to(device, memory_format=memory_format)
     discriminator.to(device, memory_format=memory_format)
     adam = dict(lr=args.lr, betas=(args.beta1, args.beta2))
-    run = GanRun(args, run_dir, device, generator, discriminator, torch.optim.Adam(generator.parameters(), **adam),
-                 torch.optim.Adam(discriminator.parameters(), **adam), ModelEMA(generator, args.ema_decay),
-                 torch.randn(NUM_FIXED_NOISE, args.nz, 1, 1, device=device), FlowersInMemory(
-                     args.data_dir, IMAGE_SIZE, device), torch.Generator().manual_seed(args.seed),
-                 {key: [] for key in HISTORY_KEYS})
+    run = types.SimpleNamespace(
+        args=args, run_dir=run_dir, device=device, memory_format=memory_format, generator=generator,
+        discriminator=discriminator, optimizerG=torch.optim.Adam(generator.parameters(), **adam),
+        ema=ModelEMA(generator, args.ema_decay), optimizerD=torch.optim.Adam(discriminator.parameters(), **adam),
+        iteration=0, epoch=0,
+        fixed_noise=torch.randn(NUM_FIXED_NOISE, args.nz, 1, 1, device=device), data=FlowersInMemory(
+            args.data_dir, IMAGE_SIZE, device), data_generator=torch.Generator().manual_seed(args.seed),
+        history={key: [] for key in HISTORY_KEYS})
     if checkpoint is None:
         return run
     generator.load_state_dict(checkpoint["generator"])
@@ -213,7 +191,6 @@ def compile_models(run):
     saved = [copy.deepcopy(model.state_dict()) for model in (run.generator, run.discriminator)]
     run_g, run_d = torch.compile(run.generator), torch.compile(run.discriminator)
     sizes = sorted({args.batch_size, len(run.data) % args.batch_size} - {0})  # full batches, and a shorter last one
-    memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
     try:
         with torch.random.fork_rng(devices=[run.device] if run.device.type == "cuda" else []):
             for size in sizes:
@@ -221,7 +198,7 @@ def compile_models(run):
                 real = torch.zeros(size, 3, IMAGE_SIZE, IMAGE_SIZE, device=run.device)  # float32, as the data
                 with torch.autocast(run.device.type, dtype=torch.bfloat16, enabled=args.bf16):
                     fake = run_g(noise)
-                    outputs = run_d(real.contiguous(memory_format=memory_format)).sum() + run_d(
+                    outputs = run_d(real.contiguous(memory_format=run.memory_format)).sum() + run_d(
                         fake.detach()).sum() + run_d(fake).sum()  # D's three inputs, as in update_discriminator
                 outputs.backward()
     except Exception as err:  # dynamo and inductor fail with many types of exception
@@ -293,18 +270,9 @@ def write_progress_gif(run_dir, max_frames=100):
 
 def plot_history(history, path):
     """The two losses, and D's mean outputs, over the epochs."""
-    import matplotlib.pyplot as plt
-    fig, (ax_loss, ax_d) = plt.subplots(1, 2, figsize=(10, 3.6))
-    epochs = history["epoch"]
-    ax_loss.plot(epochs, history["loss_d"], label="discriminator")
-    ax_loss.plot(epochs, history["loss_g"], label="generator")
-    ax_loss.set(xlabel="epoch", ylabel="BCE loss (epoch mean)", title="losses")
-    ax_d.plot(epochs, history["d_x"], label="D(x)")
-    ax_d.plot(epochs, history["d_g_z1"], label="D(G(z)) before D's step")
-    ax_d.plot(epochs, history["d_g_z2"], label="D(G(z)) after D's step")
-    ax_d.set(xlabel="epoch", ylabel="mean output of D", title="discriminator outputs", ylim=(0, 1))
-    for ax in (ax_loss, ax_d):
-        ax.legend()
-        ax.grid(alpha=0.3)
-    fig.tight_layout()
-    save_figure(fig, path)
+    save_curves(path, history["epoch"], (10, 3.6), [
+        ([(history["loss_d"], "-", "discriminator"), (history["loss_g"], "-", "generator")],
+         dict(ylabel="BCE loss (epoch mean)", title="losses")),
+        ([(history["d_x"], "-", "D(x)"), (history["d_g_z1"], "-", "D(G(z)) before D's step"),
+          (history["d_g_z2"], "-", "D(G(z)) after D's step")],
+         dict(ylabel="mean output of D", title="discriminator outputs", ylim=(0, 1)))])

@@ -1,5 +1,6 @@
 """A training run's checkpoint: loading files safely, and the optimizer's and random streams' states."""
 import hashlib
+import os
 
 import torch
 
@@ -9,11 +10,8 @@ CHECKPOINT_NAME = "checkpoint.pth"  # the resumable state in a run's folder, of 
 
 
 def load_checkpoint(path, missing_hint):
-    """What ``torch.save`` wrote to ``path``, on the CPU and without running code stored in it.
-
-    ``missing_hint`` ends the sentence when the file does not exist, e.g. "train the model first with ...".
-    """
-    import os
+    """What ``torch.save`` wrote to ``path``, on the CPU and without running code stored in it; ``missing_hint``
+    ends the sentence when the file does not exist, e.g. "train the model first with ..."."""
     if not os.path.isfile(path):
         raise UserError("{} does not exist; {}".format(path, missing_hint))
     try:
@@ -42,12 +40,9 @@ def load_state_dict_checked(model, state_dict, source):
 
 
 def load_optimizer_state(optimizer, state):
-    """``optimizer.load_state_dict(state)``, every moment tensor then laid out like its parameter.
-
-    A run started channels-last on a laptop and continued contiguous on a GPU would otherwise keep moments of
-    the other layout, and Adam's multi-tensor (foreach) kernels on CUDA take their fast path only for tensors
-    of equal strides.
-    """
+    """``optimizer.load_state_dict(state)``, every moment then laid out like its parameter: a run started
+    channels-last on a laptop and continued contiguous on a GPU would keep moments of the other layout, and Adam's
+    multi-tensor (foreach) kernels on CUDA take their fast path only for tensors of equal strides."""
     optimizer.load_state_dict(state)
     for parameter, moments in optimizer.state.items():
         for key, value in moments.items():
@@ -63,10 +58,9 @@ def random_state(data_generator, device):
 
 
 def restore_random_state(state, data_generator, device):
-    """Put back the streams of :func:`random_state`, so a resumed CPU run draws what the original would have.
-    A run that changes device keeps the data order; a run continued on a GPU that has no CUDA stream in its
-    checkpoint (it ran on the CPU) seeds CUDA from the checkpoint, not the run's seed, which would replay the
-    noise of the run's first epochs."""
+    """Put back the streams of :func:`random_state`: a resumed CPU run draws what the original would have. A run
+    moved to a GPU keeps the data order, and seeds CUDA from the checkpoint (a CPU run's has no CUDA stream), not
+    from the run's seed, which would replay the noise of its first epochs."""
     torch.set_rng_state(state["torch"])
     if data_generator is not None:
         data_generator.set_state(state["data"])

@@ -1,8 +1,5 @@
-"""Writing results safely: output folders checked before the work, and files written whole or not at all.
-
-Every file goes to a temporary name in its folder first and is renamed when complete, so a crash, a Ctrl-C or a
-full disk never leaves a half-written checkpoint or figure behind.
-"""
+"""Writing results safely: output folders checked before the work, and files written whole or not at all (to a
+temporary name first, renamed when complete), so a crash, a Ctrl-C or a full disk never leaves half a file."""
 import contextlib
 import copy
 import errno
@@ -20,8 +17,7 @@ COURSE_GENERATOR = "gan_model_g_2500_epochs.pth"  # where a student puts the cou
 
 
 def vae_run_dir(kl_loss_weight, root=""):
-    """The results folder of the VAE trained with KL weight ``kl_loss_weight``: ``root``/results_kl{W}, W a float
-    (``results_kl1.0``, as the course names it)."""
+    """``root``/results_kl{W}, the VAE trained with KL weight W (a float: ``results_kl1.0``, as the course says)."""
     return os.path.join(root, "results_kl{}".format(float(kl_loss_weight)))
 
 
@@ -33,8 +29,7 @@ def configure_matplotlib(show=False):
 
 
 def show_images(paths):
-    """Open the written PNGs ``paths`` in windows (for --show) and wait until they are closed; without a display
-    say so."""
+    """Open the written PNGs ``paths`` in windows (for --show) until they are closed; without a display say so."""
     import matplotlib.pyplot as plt
     for path in paths:
         plt.figure(os.path.basename(path))
@@ -113,12 +108,26 @@ def save_figure(fig, path, dpi=120):
     plt.close(fig)
 
 
+def save_curves(path, x, figsize, panels):
+    """Line plots over the epochs ``x``, side by side, as a PNG: a panel per ``(curves, settings)`` of ``panels``,
+    ``curves`` a list of ``(y, style, label)``, ``settings`` for ``Axes.set``."""
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, len(panels), figsize=figsize)
+    for ax, (curves, settings) in zip(axes, panels):
+        for y, style, label in curves:
+            ax.plot(x, y, style, label=label)
+        ax.set(xlabel="epoch", **settings)
+        ax.legend()
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
 def save_image_grid(images, path, nrow=8, value_range=(0, 1)):
     """Tile ``images`` ``(B, C, H, W)`` with pixel values in ``value_range`` into one grid image at ``path``
     (PNG, or JPEG for .jpg/.jpeg), atomically; 2 black pixels between the images, as torchvision pads."""
     from torchvision.utils import save_image
     low, high = value_range
-    suffix = os.path.splitext(path)[1].lower()
     with atomic_path(path) as tmp:
         save_image((images.detach().float().cpu() - low) / (high - low), tmp, nrow=nrow, padding=2,
-                   format="jpeg" if suffix in (".jpg", ".jpeg") else "png")
+                   format="jpeg" if os.path.splitext(path)[1].lower() in (".jpg", ".jpeg") else "png")

@@ -1,9 +1,6 @@
 """A training run's life, one for both trainers: its folder held, the settings it resumes with, a stop on Ctrl-C or
-SIGTERM at an epoch's end, and a loss that turns NaN.
-
-A run is finished when its checkpoint holds all its epochs: the trainers write the last epoch's checkpoint after
-the run's final files, so a run cut short anywhere is continued by --resume, never taken for a finished one.
-"""
+SIGTERM at an epoch's end, a NaN loss. A run is finished when its checkpoint holds all its epochs: the trainers
+write the last one after the run's final files, so a run cut short anywhere is continued by --resume."""
 import contextlib
 import math
 import os
@@ -28,8 +25,7 @@ def claimed_folder(path, flag="--output_dir", new=False):
     folder, which the system drops however the process ends. A folder made here and still empty is removed."""
     folder, number = path, 1
     while new and os.path.lexists(folder):
-        number += 1
-        folder = "{}-{}".format(path, number)
+        folder, number = "{}-{}".format(path, number + 1), number + 1
     made = not os.path.isdir(folder)
     handle = os.open(prepare_output_dir(folder, flag), os.O_RDONLY) if fcntl else None
     try:
@@ -49,30 +45,25 @@ def claimed_folder(path, flag="--output_dir", new=False):
 
 
 def parse_settings(parser, argv, script, required, history_key, how_to_run):
-    """``(args, checkpoint)`` of ``script``'s command line ``argv``: with --resume RUN_DIR the run's checkpoint (which
-    must hold the keys ``required``, the model's first) and its settings, else None and the flags.
-
-    A resumed run keeps its settings; the ``how_to_run`` flags come from the command line, --epochs and --data_dir
-    from it where given, another flag given must agree with the run, --output_dir and --overwrite are refused.
-    """
+    """``(args, checkpoint)`` of ``script``'s command line ``argv``: the flags and None, or with --resume RUN_DIR the
+    run's settings and checkpoint (holding the keys ``required``, the model's first). Only the ``how_to_run`` flags,
+    --epochs and --data_dir may differ from the run's; --output_dir and --overwrite are refused."""
     args = parser.parse_args(argv)
     if not args.resume:
         return args, None
     run, path = shlex.quote(args.resume), os.path.join(args.resume, CHECKPOINT_NAME)
     checkpoint = load_checkpoint(path, "pass the folder of a run of {} to --resume".format(script))
     missing = [key for key in required if key not in checkpoint] if isinstance(checkpoint, dict) else required
-    if required[0] in missing:
+    if missing:  # without the model: another script's file; without the rest: an older version's checkpoint
         raise UserError("{} holds no checkpoint of {}; pass the folder of a run of it to --resume".format(
-            shlex.quote(path), script))
-    if missing:
-        raise UserError("the checkpoint in {} was written by an older version of {} (it lacks {}), so it cannot be "
-                        "continued; start a new run".format(run, script, ", ".join(missing)))
+            shlex.quote(path), script) if required[0] in missing else "the checkpoint in {} was written by an older "
+            "version of {} (it lacks {}), so it cannot be continued; start a new run".format(run, script, ", ".join(
+                missing)))
     parser.set_defaults(**dict.fromkeys(vars(args)))  # now only the flags given are not None
     given = {key: value for key, value in vars(parser.parse_args(argv)).items() if value is not None}
-    for key in ("output_dir", "overwrite"):
-        if key in given:
-            raise UserError("--{} does not go with --resume, which continues the run in {} in its own folder; leave "
-                            "--{} out".format(key, run, key))
+    for key in {"output_dir", "overwrite"} & set(given):
+        raise UserError("--{} does not go with --resume, which continues the run in {} in its own folder; leave --{} "
+                        "out".format(key, run, key))
     for key, value in checkpoint["args"].items():
         if key in how_to_run + ("resume", "output_dir") or key not in vars(args):
             continue
@@ -102,10 +93,9 @@ def check_finite(losses, epoch, run_dir, suspects):
 
 
 class StopRequest:
-    """While active, the first Ctrl-C or SIGTERM only sets ``signal``: the run ends its epoch (in the last one it
-    finishes), writes its checkpoint and stops with :class:`Interrupted`, naming the command that continues it. A
-    second one stops at once. SIGTERM is what Slurm, ``timeout`` and ``kill`` send. Signals can be caught in the
-    main thread only; elsewhere they keep their usual effect."""
+    """While active, the first Ctrl-C or SIGTERM (what Slurm, ``timeout`` and ``kill`` send) only sets ``signal``: the
+    run ends its epoch (in the last one it finishes), writes its checkpoint and stops with :class:`Interrupted`,
+    naming the command that continues it. A second one stops at once. (Only the main thread can catch signals.)"""
 
     def __init__(self, run_dir, script, log=print):
         self.run_dir, self.script, self.signal, self.epoch, self._log, self._previous = run_dir, script, 0, 0, log, {}
