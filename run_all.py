@@ -9,7 +9,7 @@ import glob
 import json
 import os
 
-from lib.utils.errors import Interrupted, UserError, add_device_argument, nonempty_path, run_main
+from lib.utils.errors import Interrupted, UserError, add_device_argument, nonempty_path, plural, run_main
 from lib.utils.files import COURSE_GENERATOR, KL_WEIGHTS, prepare_output_dir, save_text, vae_run_dir
 
 RECORD = "gan_run.json"  # in results_gan/: the GAN run run_all trains, continues and hands to the report
@@ -60,8 +60,8 @@ def main(argv=None):
         how = [] if trained >= vae_epochs else ["--resume", folder] if trained else [
             "--kl_loss_weight", weight, "--output_dir", folder, "--overwrite"]
         vae_trained = vae_trained or bool(how)
-        step("part 3: the VAE with KL weight {:g}, {} epochs".format(weight, vae_epochs), not how, "run_vae_training",
-             *how + ["--epochs", vae_epochs])
+        step("part 3: the VAE with KL weight {:g}, {}".format(weight, plural(vae_epochs, "epoch")), not how,
+             "run_vae_training", *how + ["--epochs", vae_epochs])
         step("part 3: its latent space", has(folder, "latent_space.png", "prior_samples.png") and not how,
              "plot_latent_space", "--model_dir", folder, "--kl_loss_weight", weight)
     if not args.quick:
@@ -75,7 +75,7 @@ def main(argv=None):
         "--output_dir", results]
     before = set(glob.glob(os.path.join(glob.escape(results), "run_*")))
     try:
-        step("part 4: the GAN, {} epochs".format(gan_epochs), not how, "run_gan_training",
+        step("part 4: the GAN, {}".format(plural(gan_epochs, "epoch")), not how, "run_gan_training",
              *how + ["--epochs", gan_epochs])
     finally:  # the run this step started, stopped or not, is the one to continue
         started = set(glob.glob(os.path.join(glob.escape(results), "run_*"))) - before
