@@ -27,9 +27,11 @@ def main(argv=None):
     if missing or not os.path.isdir(flowers):
         raise UserError("{} lacks {}; pass the folder that holds MNIST/raw/*.gz and dataset_flowers_64px/".format(
             args.source, ", ".join(missing) if missing else "dataset_flowers_64px/"))
+    from lib.utils.files import prepare_output_dir
+    prepare_output_dir(os.path.join(args.data_dir, "MNIST", "raw"), "--data_dir")  # a file, a read-only folder: said
+    prepare_output_dir(args.flowers_dir, "--flowers_dir")                           # before anything is written
     decompress_mnist(mnist, args.data_dir)
     print("MNIST is in {}".format(os.path.join(args.data_dir, "MNIST", "raw")))
-    os.makedirs(args.flowers_dir, exist_ok=True)
     for split in sorted(os.listdir(flowers)):
         source, target = os.path.abspath(os.path.join(flowers, split)), os.path.join(args.flowers_dir, split)
         if os.path.isdir(source) and not os.path.lexists(target):

@@ -5,11 +5,14 @@ Run again, it reuses what is finished and continues a training that was stopped,
 the same command goes on where it stopped. ./run_all.sh and run_all.bat call this script.
 """
 import argparse
+import glob
 import json
 import os
 
-from lib.utils.errors import Interrupted, UserError, add_device_argument, nonempty_path, run_main
-from lib.utils.files import COURSE_GENERATOR, KL_WEIGHTS, vae_run_dir
+from lib.utils.errors import Interrupted, UserError, add_device_argument, nonempty_path, plural, run_main
+from lib.utils.files import COURSE_GENERATOR, KL_WEIGHTS, prepare_output_dir, save_text, vae_run_dir
+
+RECORD = "gan_run.json"  # in results_gan/: the GAN run run_all trains, continues and hands to the report
 
 
 def main(argv=None):
@@ -27,9 +30,10 @@ def main(argv=None):
     root = "results_quick" if args.quick else "."
     vae_epochs, gan_epochs = (1, 2) if args.quick else (15, 500)
     import importlib
-    from lib.report.results import TEMPERATURES, newest_run
+    from lib.report.results import TEMPERATURES
     import matplotlib
     matplotlib.use("Agg")
+    prepare_output_dir(root, None)  # a read-only clone: said before any step
 
     def step(title, done, script, *arguments):
         """Run the root script ``script``'s main in this process, unless ``done``; on --device, if it has one."""
@@ -52,16 +56,12 @@ def main(argv=None):
     vae_trained = False
     for weight in KL_WEIGHTS:
         folder = vae_run_dir(weight, root)
-        trained = trained_epochs(folder)
-        if has(folder, "model.pth") and trained >= vae_epochs and not args.force:
-            how = []
-        elif has(folder, "checkpoint.pth") and trained < vae_epochs and not args.force:
-            how = ["--resume", folder]
-        else:
-            how = ["--kl_loss_weight", weight, "--output_dir", folder, "--overwrite"]
+        trained = 0 if args.force else trained_epochs(folder, "epochs")
+        how = [] if trained >= vae_epochs else ["--resume", folder] if trained else [
+            "--kl_loss_weight", weight, "--output_dir", folder, "--overwrite"]
         vae_trained = vae_trained or bool(how)
-        step("part 3: the VAE with KL weight {:g}, {} epochs".format(weight, vae_epochs), not how, "run_vae_training",
-             *how + ["--epochs", vae_epochs])
+        step("part 3: the VAE with KL weight {:g}, {}".format(weight, plural(vae_epochs, "epoch")), not how,
+             "run_vae_training", *how + ["--epochs", vae_epochs])
         step("part 3: its latent space", has(folder, "latent_space.png", "prior_samples.png") and not how,
              "plot_latent_space", "--model_dir", folder, "--kl_loss_weight", weight)
     if not args.quick:
@@ -69,15 +69,19 @@ def main(argv=None):
         step("part 3: FD/KID of the VAEs' prior samples", evaluated and not vae_trained, "evaluate_vae",
              "--results_root", root)
 
-    run = newest_run(os.path.join(root, "results_gan"))
-    if has(run, "samples_final.png") and trained_epochs(run, "history.json", "epoch") >= gan_epochs and not args.force:
-        how = []
-    elif has(run, "checkpoint.pth") and not has(run, "samples_final.png") and not args.force:
-        how = ["--resume", run]
-    else:
-        how = ["--output_dir", os.path.join(root, "results_gan")]
-    step("part 4: the GAN, {} epochs".format(gan_epochs), not how, "run_gan_training", *how + ["--epochs", gan_epochs])
-    run = newest_run(os.path.join(root, "results_gan"))
+    results = os.path.join(root, "results_gan")
+    run = None if args.force else sheet_gan_run(results)
+    how = [] if run and trained_epochs(run, "epoch") >= gan_epochs else ["--resume", run] if run else [
+        "--output_dir", results]
+    before = set(glob.glob(os.path.join(glob.escape(results), "run_*")))
+    try:
+        step("part 4: the GAN, {}".format(plural(gan_epochs, "epoch")), not how, "run_gan_training",
+             *how + ["--epochs", gan_epochs])
+    finally:  # the run this step started, stopped or not, is the one to continue
+        started = set(glob.glob(os.path.join(glob.escape(results), "run_*"))) - before
+        run = started.pop() if len(started) == 1 else run
+        if run:
+            save_text(json.dumps({"gan_run": os.path.basename(run)}), os.path.join(results, RECORD))
     checkpoints = [run] + ([args.reference_generator] if os.path.isfile(args.reference_generator) else [])
     if not args.quick:
         step("part 4: FD/KID of the generators", has(run, "sample_quality.json"), "evaluate_gan",
@@ -100,20 +104,41 @@ def has(folder, *names):
 
 def drawn_by(grid):
     """The generator file that drew the image ``grid``, by the .json generate_gan_images.py wrote beside it."""
-    try:
-        with open(os.path.splitext(grid)[0] + ".json") as handle:
-            return json.load(handle)["checkpoint"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    return read_json(os.path.splitext(grid)[0] + ".json").get("checkpoint")
 
 
-def trained_epochs(folder, history="losses.json", key="epochs"):
-    """How many epochs the run in ``folder`` has trained, by its history file (0 without one)."""
+def read_json(path):
+    """The dict the JSON file ``path`` holds, {} when it is missing or damaged."""
     try:
-        with open(os.path.join(folder, history)) as handle:
-            return len(json.load(handle)[key])
-    except (OSError, TypeError, ValueError, KeyError):
-        return 0
+        with open(path) as handle:
+            content = json.load(handle)
+        return content if isinstance(content, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def trained_epochs(folder, history_key):
+    """How many epochs the checkpoint of the run in ``folder`` holds (0 without one)."""
+    from lib.utils.checkpoints import load_checkpoint
+    path = os.path.join(folder, "checkpoint.pth")
+    return len(load_checkpoint(path, "")["history"][history_key]) if os.path.isfile(path) else 0
+
+
+def sheet_gan_run(results):
+    """The GAN run run_all trains in ``results``: the one recorded there, else the newest whose settings are all
+    the sheet's (a run of an older version), or None. A run with other settings is never taken."""
+    recorded = os.path.join(results, str(read_json(os.path.join(results, RECORD)).get("gan_run")))
+    if os.path.isfile(os.path.join(recorded, "checkpoint.pth")):
+        return recorded
+    from lib.utils.checkpoints import load_checkpoint
+    from run_gan_training import HOW_TO_RUN, build_parser
+    sheet = {key: value for key, value in vars(build_parser().parse_args([])).items()
+             if key not in HOW_TO_RUN + ("data_dir", "output_dir", "epochs", "resume")}
+    for path in sorted(glob.glob(os.path.join(glob.escape(results), "run_*", "checkpoint.pth")),
+                       key=os.path.getmtime, reverse=True):
+        if all(load_checkpoint(path, "").get("args", {}).get(key) == value for key, value in sheet.items()):
+            return os.path.dirname(path)
+    return None
 
 
 if __name__ == "__main__":

@@ -1,11 +1,10 @@
 """Part 4: the DCGAN's training step (the course's update_discriminator and update_generator) and the loop that
 runs it over the flowers, writing a run folder: sample grids, losses, weights and a checkpoint to continue from."""
 import copy
-import dataclasses
 import glob
 import json
 import os
-import typing
+import types
 
 import torch
 from tqdm import tqdm
@@ -14,11 +13,11 @@ from lib.flowers import FlowersInMemory
 from lib.loss_vae import binary_cross_entropy
 from lib.model_gan import Discriminator, Generator, weights_init
 from lib.sample_gan import samples_in_train_mode
-from lib.utils.checkpoints import CHECKPOINT_NAME, StopRequest, load_optimizer_state, random_state, \
-    restore_random_state
-from lib.utils.devices import has_fast_bfloat16, pick_device, seed_everything
-from lib.utils.errors import Interrupted, UserError
-from lib.utils.files import save_figure, save_image_grid, save_text, save_torch
+from lib.utils.checkpoints import CHECKPOINT_NAME, load_optimizer_state, random_state, restore_random_state
+from lib.utils.devices import has_fast_bfloat16, seed_everything
+from lib.utils.errors import UserError
+from lib.utils.files import atomic_path, save_curves, save_image_grid, save_text, save_torch
+from lib.utils.runs import StopRequest, check_finite
 
 IMAGE_SIZE = 32  # the networks are built for 32x32 images
 NUM_FIXED_NOISE = 1024  # latent vectors kept for the whole run; the grids show the first 64
@@ -70,12 +69,10 @@ def update_generator(discriminator, generator, fake_images, label, optimizerG, b
 
 
 class ModelEMA:
-    """An exponential moving average of a model's weights and batch-norm statistics, kept beside training.
-
-    It is debiased: after t updates it is sum_k decay^(t-k) w_k / sum_k decay^(t-k) over the weights w_k after
-    update k, so the random initial weights get no share. Averaging G over the last few hundred updates removes
-    much of the oscillation of GAN training from its samples (Yazici et al. 2019).
-    """
+    """An exponential moving average of a model's weights and batch-norm statistics, kept beside training. Debiased:
+    after t updates it is sum_k decay^(t-k) w_k / sum_k decay^(t-k) over the weights w_k after update k, so the
+    initial weights get no share. Averaging G over the last few hundred updates removes much of the oscillation of
+    GAN training from its samples (Yazici et al. 2019)."""
 
     def __init__(self, model, decay):
         self.decay, self.updates = decay, 0
@@ -92,81 +89,50 @@ class ModelEMA:
                 mean.copy_(value)  # num_batches_tracked
 
 
-@dataclasses.dataclass
-class GanRun:
-    """Everything a training run holds, and what its checkpoint stores."""
-    args: typing.Any  # the settings of run_gan_training.py
-    run_dir: str
-    device: torch.device
-    generator: Generator
-    discriminator: Discriminator
-    optimizerG: torch.optim.Optimizer
-    optimizerD: torch.optim.Optimizer
-    ema: ModelEMA
-    fixed_noise: torch.Tensor  # (NUM_FIXED_NOISE, nz, 1, 1)
-    data: FlowersInMemory
-    data_generator: torch.Generator  # the order and augmentation of the images: a CPU generator, on every device
-    history: dict
-    iteration: int = 0
-    epoch: int = 0
-
-
 def train_gan(args, run_dir, checkpoint=None):
-    """Train the DCGAN on the flowers with the settings ``args`` (those of run_gan_training.py) into
-    ``run_dir``, or continue the run of ``checkpoint`` (a loaded ``checkpoint.pth``) there.
-
-    The folder receives ``training_images.png``, ``fixed_noise.pt``, ``samples/iter_NNNNNN.png`` (every 10
-    updates up to 100, then every 100), ``checkpoint.pth``, ``generator.pth``, ``generator_ema.pth``,
-    ``discriminator.pth``, ``history.json`` and ``losses.png`` (every ``args.checkpoint_every`` epochs and at
-    the end), and at the end ``samples_final.png``, ``samples_final_ema.png`` and ``progress.gif``. Ctrl-C or
-    SIGTERM ends the epoch, writes the checkpoint and raises :class:`Interrupted`. Returns the run.
-    """
+    """Train the DCGAN on the flowers with the settings ``args`` (those of run_gan_training.py, ``args.device``
+    a device name) into ``run_dir``, or continue the run of ``checkpoint`` (a loaded ``checkpoint.pth``) there;
+    returns the run. The folder receives ``training_images.png``, ``fixed_noise.pt``, ``samples/iter_NNNNNN.png``
+    (every 10 updates up to 100, then every 100), ``checkpoint.pth``, ``generator.pth``, ``generator_ema.pth``,
+    ``discriminator.pth``, ``history.json`` and ``losses.png`` (every ``args.checkpoint_every`` epochs and at the
+    end), and at the end ``samples_final.png``, ``samples_final_ema.png`` and ``progress.gif`` before the last
+    checkpoint. Ctrl-C or SIGTERM ends the epoch, writes the checkpoint and raises ``Interrupted``."""
     run = set_up_run(args, run_dir, checkpoint)
     run_g, run_d = compile_models(run) if args.compile else (run.generator, run.discriminator)
     if checkpoint is None:
         start_run_folder(run)
-    memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
     label = torch.ones(args.batch_size, device=run.device)  # (B,) the target "real"
-    bar = tqdm(total=args.epochs * -(-len(run.data) // args.batch_size), initial=run.iteration, unit="update",
-               disable=args.quiet)
-    with StopRequest(bar.write) as stop:
-        try:
-            for run.epoch in range(run.epoch + 1, args.epochs + 1):
-                sums, batches = torch.zeros(5), 0  # loss_D, loss_G, D(x), D(G(z)) before and after D's step
-                for real in run.data.epoch(args.batch_size, run.data_generator):
-                    real = real.contiguous(memory_format=memory_format)  # (B, 3, 32, 32)
-                    noise = torch.randn(len(real), args.nz, 1, 1, device=run.device)  # (B, nz, 1, 1)
-                    errD_real, D_x, errD_fake, D_G_z1, fake = update_discriminator(
-                        run_d, run_g, real, noise, label[:len(real)], run.optimizerD, args.bf16)
-                    errG, D_G_z2 = update_generator(run_d, run_g, fake, label[:len(real)], run.optimizerG, args.bf16)
-                    run.ema.update(run.generator)
-                    run.iteration += 1
-                    sums += torch.tensor([errD_real.item() + errD_fake.item(), errG.item(), D_x, D_G_z1, D_G_z2])
-                    batches += 1
-                    if run.iteration % (10 if run.iteration <= 100 else 100) == 0:
-                        save_samples(run, os.path.join("samples", "iter_{:06d}.png".format(run.iteration)))
-                    bar.update()
-                end_epoch(run, (sums / batches).tolist())
-                means = [run.history[key][-1] for key in HISTORY_KEYS[2:]]
-                bar.set_postfix_str("epoch {}/{}: loss_D {:.3f}, loss_G {:.3f}, D(x) {:.3f}, D(G(z)) {:.3f} / "
-                                    "{:.3f}".format(run.epoch, args.epochs, *means))
-                if stop.signal and run.epoch < args.epochs:
-                    save_state(run)
-                    raise Interrupted("training stopped after epoch {} of {}; {} holds it".format(
-                        run.epoch, args.epochs, os.path.join(run_dir, CHECKPOINT_NAME)), 128 + stop.signal)
-        except KeyboardInterrupt:  # a second Ctrl-C: stop now, keep the newest checkpoint
-            raise Interrupted("training stopped at once in epoch {}; the newest checkpoint in {} is kept".format(
-                run.epoch, run_dir)) from None
-        finally:
-            bar.close()
-    finish_run(run)
+    updates = args.epochs * -(-len(run.data) // args.batch_size)
+    with tqdm(total=updates, initial=run.iteration, unit="update", disable=args.quiet) as bar, \
+            StopRequest(run_dir, "run_gan_training.py", bar.write) as stop:
+        for run.epoch in stop.epochs(run.epoch + 1, args.epochs, save=lambda: save_state(run)):
+            sums, batches = torch.zeros(5), 0  # loss_D, loss_G, D(x), D(G(z)) before and after D's step
+            for real in run.data.epoch(args.batch_size, run.data_generator):
+                real = real.contiguous(memory_format=run.memory_format)  # (B, 3, 32, 32)
+                noise = torch.randn(len(real), args.nz, 1, 1, device=run.device)  # (B, nz, 1, 1)
+                errD_real, D_x, errD_fake, D_G_z1, fake = update_discriminator(
+                    run_d, run_g, real, noise, label[:len(real)], run.optimizerD, args.bf16)
+                errG, D_G_z2 = update_generator(run_d, run_g, fake, label[:len(real)], run.optimizerG, args.bf16)
+                run.ema.update(run.generator)
+                run.iteration += 1
+                sums += torch.tensor([errD_real.item() + errD_fake.item(), errG.item(), D_x, D_G_z1, D_G_z2])
+                batches += 1
+                if run.iteration % (10 if run.iteration <= 100 else 100) == 0:
+                    save_samples(run, os.path.join("samples", "iter_{:06d}.png".format(run.iteration)))
+                bar.update()
+            end_epoch(run, (sums / batches).tolist())
+            bar.set_postfix_str("epoch {}/{}: loss_D {:.3f}, loss_G {:.3f}, D(x) {:.3f}, D(G(z)) {:.3f} / "
+                                "{:.3f}".format(run.epoch, args.epochs, *[run.history[key][-1]
+                                                                          for key in HISTORY_KEYS[2:]]))
+        finish_run(run)
     return run
 
 
 def set_up_run(args, run_dir, checkpoint=None):
-    """The networks (with ``weights_init``), their Adam optimizers, the fixed noise, the flowers and the moving
-    average of G, seeded by ``args.seed``; continued from ``checkpoint`` if given."""
-    device = pick_device(args.device)
+    """Everything a run holds, seeded by ``args.seed`` on ``args.device`` and continued from ``checkpoint`` if given:
+    the networks (with ``weights_init``), their Adam optimizers, G's moving average, the fixed noise ``(1024, nz, 1,
+    1)``, the flowers and a CPU generator for their order and augmentation (on every device), the history."""
+    device = torch.device(args.device)
     if args.bf16 and not has_fast_bfloat16(device):
         raise UserError("{} has no bfloat16 arithmetic (it needs a GPU of compute capability 8.0 or newer, or a "
                         "CPU with AVX-512 BF16), where bfloat16 is many times slower; {}".format(
@@ -183,11 +149,14 @@ def set_up_run(args, run_dir, checkpoint=None):
     generator.to(device, memory_format=memory_format)
     discriminator.to(device, memory_format=memory_format)
     adam = dict(lr=args.lr, betas=(args.beta1, args.beta2))
-    run = GanRun(args, run_dir, device, generator, discriminator, torch.optim.Adam(generator.parameters(), **adam),
-                 torch.optim.Adam(discriminator.parameters(), **adam), ModelEMA(generator, args.ema_decay),
-                 torch.randn(NUM_FIXED_NOISE, args.nz, 1, 1, device=device), FlowersInMemory(
-                     args.data_dir, IMAGE_SIZE, device), torch.Generator().manual_seed(args.seed),
-                 {key: [] for key in HISTORY_KEYS})
+    run = types.SimpleNamespace(
+        args=args, run_dir=run_dir, device=device, memory_format=memory_format, generator=generator,
+        discriminator=discriminator, optimizerG=torch.optim.Adam(generator.parameters(), **adam),
+        ema=ModelEMA(generator, args.ema_decay), optimizerD=torch.optim.Adam(discriminator.parameters(), **adam),
+        iteration=0, epoch=0,
+        fixed_noise=torch.randn(NUM_FIXED_NOISE, args.nz, 1, 1, device=device), data=FlowersInMemory(
+            args.data_dir, IMAGE_SIZE, device), data_generator=torch.Generator().manual_seed(args.seed),
+        history={key: [] for key in HISTORY_KEYS})
     if checkpoint is None:
         return run
     generator.load_state_dict(checkpoint["generator"])
@@ -215,9 +184,9 @@ def start_run_folder(run):
 
 
 def compile_models(run):
-    """``torch.compile`` both networks and run them once on every shape and mode the training will use, so that a
-    machine where compiling fails (no Triton on Windows or older GPUs) is told so before the first epoch, and the
-    run compiles a fixed set of graphs. The weights, statistics and random streams are left as they were."""
+    """``torch.compile`` both networks and run them once on every shape, mode and dtype the training will use, so
+    that a machine where compiling fails (no Triton on Windows or older GPUs) is told so before the first epoch,
+    and the run compiles a fixed set of graphs. The weights, statistics and random streams are left as they were."""
     args = run.args
     saved = [copy.deepcopy(model.state_dict()) for model in (run.generator, run.discriminator)]
     run_g, run_d = torch.compile(run.generator), torch.compile(run.discriminator)
@@ -226,9 +195,11 @@ def compile_models(run):
         with torch.random.fork_rng(devices=[run.device] if run.device.type == "cuda" else []):
             for size in sizes:
                 noise = torch.randn(size, args.nz, 1, 1, device=run.device)
+                real = torch.zeros(size, 3, IMAGE_SIZE, IMAGE_SIZE, device=run.device)  # float32, as the data
                 with torch.autocast(run.device.type, dtype=torch.bfloat16, enabled=args.bf16):
                     fake = run_g(noise)
-                    outputs = run_d(fake.detach()).sum() + run_d(fake).sum()  # the two modes of D's input
+                    outputs = run_d(real.contiguous(memory_format=run.memory_format)).sum() + run_d(
+                        fake.detach()).sum() + run_d(fake).sum()  # D's three inputs, as in update_discriminator
                 outputs.backward()
     except Exception as err:  # dynamo and inductor fail with many types of exception
         raise UserError("--compile does not work on this machine ({}: {}); leave --compile out".format(
@@ -242,9 +213,8 @@ def compile_models(run):
 def end_epoch(run, means):
     """Add the epoch's ``means`` (loss_D, loss_G, D(x), D(G(z)) before and after D's step) to the history; write
     the checkpoint and the loss plot when they are due. A NaN stops the run, the last checkpoint kept."""
-    if not all(value == value and abs(value) != float("inf") for value in means):
-        raise UserError("the loss became NaN or infinite in epoch {}, so training stopped; the newest checkpoint in "
-                        "{} is kept; start again with a smaller --lr or another --seed".format(run.epoch, run.run_dir))
+    check_finite(means, run.epoch, run.run_dir, {"lr": (run.args.lr, 2e-4), "beta1": (run.args.beta1, 0.5),
+                                                 "beta2": (run.args.beta2, 0.999)})
     for key, value in zip(HISTORY_KEYS, [run.iteration, run.epoch] + means):
         run.history[key].append(value)
     if run.epoch % run.args.checkpoint_every == 0 and run.epoch < run.args.epochs:
@@ -276,11 +246,11 @@ def save_samples(run, name, model=None):
 
 
 def finish_run(run):
-    """The final samples of G and of its moving average, the last checkpoint, and progress.gif."""
+    """The final samples of G and of its moving average and progress.gif, then the last checkpoint."""
     save_samples(run, "samples_final.png")
     save_samples(run, "samples_final_ema.png", run.ema.model)
-    save_state(run)
     write_progress_gif(run.run_dir)
+    save_state(run)
 
 
 def write_progress_gif(run_dir, max_frames=100):
@@ -293,7 +263,6 @@ def write_progress_gif(run_dir, max_frames=100):
     frames = [Image.open(path).convert("RGB") for path in paths]
     palette = frames[-1].quantize(256, method=Image.FASTOCTREE)  # one palette for all frames: no flicker
     frames = [frame.quantize(palette=palette, dither=Image.NONE) for frame in frames]
-    from lib.utils.files import atomic_path
     with atomic_path(os.path.join(run_dir, "progress.gif")) as tmp:
         frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:], loop=0,
                        duration=[150] * (len(frames) - 1) + [2000])
@@ -301,18 +270,9 @@ def write_progress_gif(run_dir, max_frames=100):
 
 def plot_history(history, path):
     """The two losses, and D's mean outputs, over the epochs."""
-    import matplotlib.pyplot as plt
-    fig, (ax_loss, ax_d) = plt.subplots(1, 2, figsize=(10, 3.6))
-    epochs = history["epoch"]
-    ax_loss.plot(epochs, history["loss_d"], label="discriminator")
-    ax_loss.plot(epochs, history["loss_g"], label="generator")
-    ax_loss.set(xlabel="epoch", ylabel="BCE loss (epoch mean)", title="losses")
-    ax_d.plot(epochs, history["d_x"], label="D(x)")
-    ax_d.plot(epochs, history["d_g_z1"], label="D(G(z)) before D's step")
-    ax_d.plot(epochs, history["d_g_z2"], label="D(G(z)) after D's step")
-    ax_d.set(xlabel="epoch", ylabel="mean output of D", title="discriminator outputs", ylim=(0, 1))
-    for ax in (ax_loss, ax_d):
-        ax.legend()
-        ax.grid(alpha=0.3)
-    fig.tight_layout()
-    save_figure(fig, path)
+    save_curves(path, history["epoch"], (10, 3.6), [
+        ([(history["loss_d"], "-", "discriminator"), (history["loss_g"], "-", "generator")],
+         dict(ylabel="BCE loss (epoch mean)", title="losses")),
+        ([(history["d_x"], "-", "D(x)"), (history["d_g_z1"], "-", "D(G(z)) before D's step"),
+          (history["d_g_z2"], "-", "D(G(z)) after D's step")],
+         dict(ylabel="mean output of D", title="discriminator outputs", ylim=(0, 1)))])

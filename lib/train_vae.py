@@ -1,6 +1,5 @@
 """Part 3: train the VAE on MNIST; after every epoch the test loss, a reconstruction figure and a checkpoint."""
 import json
-import math
 import os
 
 import torch
@@ -8,10 +7,9 @@ from tqdm import tqdm
 
 from lib.loss_vae import VAELoss, binary_cross_entropy, kl_divergence
 from lib.mnist import TensorLoader, load_mnist
-from lib.utils.checkpoints import CHECKPOINT_NAME, StopRequest, load_optimizer_state, random_state, \
-    restore_random_state
-from lib.utils.errors import Interrupted, UserError
-from lib.utils.files import save_figure, save_image_grid, save_text, save_torch
+from lib.utils.checkpoints import CHECKPOINT_NAME, load_optimizer_state, random_state, restore_random_state
+from lib.utils.files import save_curves, save_image_grid, save_text, save_torch
+from lib.utils.runs import StopRequest, check_finite
 
 TEST_DRAWS = 5  # samples z ~ q(z|x) per test image in the test loss's Monte Carlo mean
 
@@ -26,15 +24,12 @@ def setup_mnist_dataloader(batch_size=128, data_dir="data", device="cpu", seed=0
 
 def train_vae(model, train_loader, test_loader, num_epochs=15, lr=1e-3, kl_loss_weight=1., save_images=True,
               device="cpu", output_dir="results", checkpoint=None, run_args=None, quiet=False):
-    """Sheet task 3.1: train ``model`` with Adam on :class:`VAELoss`, writing into ``output_dir``.
+    """Sheet task 3.1: train ``model`` with Adam on :class:`VAELoss` into ``output_dir``; returns the history.
 
-    First ``training_samples.png`` (16 training images); after every epoch: the epoch's losses printed and added
-    to ``losses.json``, ``reconstruction_{epoch}.png`` (8 test digits above their reconstructions) and
-    ``checkpoint.pth``; at the end ``model.pth`` and ``loss_curve.png``. ``checkpoint``, a loaded
-    ``checkpoint.pth``, continues that run; ``run_args`` (the script's settings) are stored in the checkpoints.
-    Ctrl-C or SIGTERM ends the current epoch, writes the checkpoint and raises :class:`Interrupted`. Returns the
-    history of ``losses.json``.
-    """
+    First ``training_samples.png`` (16 training images); after every epoch the losses printed and added to
+    ``losses.json``, ``reconstruction_{epoch}.png`` (8 test digits above their reconstructions), ``checkpoint.pth``
+    (with ``run_args``, the script's settings); at the end ``model.pth``, ``loss_curve.png``, the last checkpoint.
+    ``checkpoint``, a loaded one, continues its run. Ctrl-C or SIGTERM ends the epoch and raises ``Interrupted``."""
     device = torch.device(device)  # "cpu" too: the random state saved with a checkpoint depends on the device type
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
@@ -47,41 +42,38 @@ def train_vae(model, train_loader, test_loader, num_epochs=15, lr=1e-3, kl_loss_
         load_optimizer_state(optimizer, checkpoint["optimizer"])
         history = checkpoint["history"]
         restore_random_state(checkpoint["rng"], data_generator, device)
-    checkpoint_path = os.path.join(output_dir, CHECKPOINT_NAME)
     epoch = len(history["epochs"])
     if save_images and epoch == 0:
         save_image_grid(torch.stack([train_loader.dataset[i][0] for i in range(16)]),
                         os.path.join(output_dir, "training_samples.png"), nrow=16)
-    with StopRequest(tqdm.write) as stop:
-        try:
-            for epoch in range(epoch + 1, num_epochs + 1):
-                train_loss = train_epoch(model, train_loader, criterion, optimizer, epoch, num_epochs, quiet)
-                test = test_loss(model, test_loader, kl_loss_weight)
-                if not all(math.isfinite(value) for value in [train_loss] + list(test)):
-                    raise UserError("the loss became NaN or infinite in epoch {}, so training stopped; {}; try a "
-                                    "smaller --lr".format(epoch, "the checkpoint of epoch {} is kept".format(
-                                        epoch - 1) if epoch > 1 else "nothing was saved"))
-                for key, value in zip(("epochs", "train_loss", "test_loss", "test_reconstruction", "test_kl"),
-                                      (epoch, train_loss) + test):
-                    history[key].append(value)
-                print("epoch {}/{}: train loss {:.2f}, test loss {:.2f} = reconstruction {:.2f} + {:g} x KL {:.2f} "
-                      "(per image, nats)".format(epoch, num_epochs, train_loss, test[0], test[1], kl_loss_weight,
-                                                 test[2]), flush=True)
-                if save_images:
-                    save_reconstructions(model, test_loader, os.path.join(output_dir,
-                                                                          "reconstruction_{}.png".format(epoch)))
-                save_torch({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "history": history,
-                            "rng": random_state(data_generator, device), "args": run_args or {}}, checkpoint_path)
-                save_text(json.dumps(history, indent=1), os.path.join(output_dir, "losses.json"))
-                if stop.signal and epoch < num_epochs:
-                    raise Interrupted("training stopped after epoch {} of {}; {} holds it".format(
-                        epoch, num_epochs, checkpoint_path), 128 + stop.signal)
-        except KeyboardInterrupt:  # a second Ctrl-C: stop now
-            raise Interrupted("training stopped at once in epoch {}; {}".format(epoch, "{} holds epoch {}".format(
-                checkpoint_path, epoch - 1) if epoch > 1 else "nothing was saved")) from None
-    save_torch(model.state_dict(), os.path.join(output_dir, "model.pth"))
-    if save_images:
-        plot_losses(history, os.path.join(output_dir, "loss_curve.png"))
+
+    def save_checkpoint():
+        save_torch({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "history": history,
+                    "rng": random_state(data_generator, device), "args": run_args or {}},
+                   os.path.join(output_dir, CHECKPOINT_NAME))
+        save_text(json.dumps(history, indent=1), os.path.join(output_dir, "losses.json"))
+
+    with StopRequest(output_dir, "run_vae_training.py", tqdm.write) as stop:
+        for epoch in stop.epochs(epoch + 1, num_epochs):
+            train_loss = train_epoch(model, train_loader, criterion, optimizer, epoch, num_epochs, quiet)
+            test = test_loss(model, test_loader, kl_loss_weight)
+            check_finite((train_loss,) + test, epoch, output_dir, {"lr": (lr, 1e-3), "kl_loss_weight": (
+                kl_loss_weight, 1.0)})
+            for key, value in zip(("epochs", "train_loss", "test_loss", "test_reconstruction", "test_kl"),
+                                  (epoch, train_loss) + test):
+                history[key].append(value)
+            print("epoch {}/{}: train loss {:.2f}, test loss {:.2f} = reconstruction {:.2f} + {:g} x KL {:.2f} "
+                  "(per image, nats)".format(epoch, num_epochs, train_loss, test[0], test[1], kl_loss_weight,
+                                             test[2]), flush=True)
+            if save_images:
+                save_reconstructions(model, test_loader, os.path.join(output_dir, "reconstruction_{}.png".format(
+                    epoch)))
+            if epoch < num_epochs:  # the last epoch's checkpoint comes after the final files: then it is finished
+                save_checkpoint()
+        save_torch(model.state_dict(), os.path.join(output_dir, "model.pth"))
+        if save_images:
+            plot_losses(history, os.path.join(output_dir, "loss_curve.png"))
+        save_checkpoint()
     return history
 
 
@@ -133,18 +125,8 @@ def save_reconstructions(model, loader, path, count=8):
 
 def plot_losses(history, path):
     """The train and test loss per image over the epochs, and the test loss's two terms."""
-    import matplotlib.pyplot as plt
-    fig, (ax_loss, ax_terms) = plt.subplots(1, 2, figsize=(10, 3.8))
-    epochs = history["epochs"]
-    ax_loss.plot(epochs, history["train_loss"], "o-", label="train")
-    ax_loss.plot(epochs, history["test_loss"], "s-", label="test")
-    ax_loss.set(title="loss, KL weight {:g}".format(history["kl_loss_weight"]), xlabel="epoch",
-                ylabel="loss per image (nats)")
-    ax_terms.plot(epochs, history["test_reconstruction"], "s-", label="reconstruction")
-    ax_terms.plot(epochs, history["test_kl"], "^-", label="KL (unweighted)")
-    ax_terms.set(title="test loss terms", xlabel="epoch", ylabel="nats per image", yscale="log")
-    for ax in (ax_loss, ax_terms):
-        ax.legend()
-        ax.grid(alpha=0.3)
-    fig.tight_layout()
-    save_figure(fig, path)
+    save_curves(path, history["epochs"], (10, 3.8), [
+        ([(history["train_loss"], "o-", "train"), (history["test_loss"], "s-", "test")],
+         dict(title="loss, KL weight {:g}".format(history["kl_loss_weight"]), ylabel="loss per image (nats)")),
+        ([(history["test_reconstruction"], "s-", "reconstruction"), (history["test_kl"], "^-", "KL (unweighted)")],
+         dict(title="test loss terms", ylabel="nats per image", yscale="log"))])

@@ -3,6 +3,7 @@ training (as Slurm sends before a time limit), each ending in one sentence or a 
 import os
 import shutil
 import sys
+import time
 
 import pytest
 import torch
@@ -42,7 +43,7 @@ def test_what_a_user_can_get_wrong_ends_in_one_sentence(capsys, tmp_path, finish
         one_sentence(capsys, run_gan_training.main, ["--resume", run_dir, "--lr", "0.5"])
     assert "has already trained 1 epoch; pass a larger --epochs" in \
         one_sentence(capsys, run_gan_training.main, ["--resume", run_dir])
-    assert "nowhere/checkpoint.pth does not exist; pass a run folder" in \
+    assert "nowhere/checkpoint.pth does not exist; pass the folder of a run of run_gan_training.py to --resume" in \
         one_sentence(capsys, run_gan_training.main, ["--resume", str(tmp_path / "nowhere")])
     assert "the flowers folder {} does not exist".format(tmp_path / "none") in one_sentence(
         capsys, run_gan_training.main, ["--data_dir", str(tmp_path / "none"), "--output_dir", str(tmp_path / "o"),
@@ -59,10 +60,40 @@ def test_what_a_user_can_get_wrong_ends_in_one_sentence(capsys, tmp_path, finish
     assert "--lr 0.0002 differs from the run in {} (0.001)".format(other) in one_sentence(  # though the default
         capsys, run_gan_training.main, ["--resume", other, "--lr", "0.0002", "--epochs", "2"])
     torch.save({"model": {}, "history": {}}, os.path.join(other, "checkpoint.pth"))  # a VAE's, say
-    assert "holds no run of run_gan_training.py; pass such a run folder to --resume" in \
+    assert "checkpoint.pth holds no checkpoint of run_gan_training.py; pass the folder of a run of it to --resume" in \
         one_sentence(capsys, run_gan_training.main, ["--resume", other])
+    checkpoint.pop("ema")  # as an older version wrote it
+    torch.save(checkpoint, os.path.join(other, "checkpoint.pth"))
+    assert one_sentence(capsys, run_gan_training.main, ["--resume", other, "--epochs", "2"]) == \
+        "error: the checkpoint in {} was written by an older version of run_gan_training.py (it lacks ema), so it " \
+        "cannot be continued; start a new run".format(other)
+    assert "--output_dir does not go with --resume" in one_sentence(
+        capsys, run_gan_training.main, ["--resume", run_dir, "--epochs", "2", "--output_dir", str(tmp_path)])
     run_gan_training.main(["--resume", run_dir, "--epochs", "2", "--device", "cpu", "--quiet"])  # the right way
     assert load_checkpoint(os.path.join(run_dir, "checkpoint.pth"), "")["epoch"] == 2
+
+
+def test_runs_differing_in_a_setting_the_name_leaves_out_get_folders_of_their_own(flowers, tmp_path, monkeypatch):
+    monkeypatch.setattr(time, "strftime", lambda pattern: "20260101-120000")  # all started in the same second
+    flags = ([], ["--beta1", "0.6"], ["--ema_decay", "0.9"], [])
+    runs = [train_tiny_gan(flowers, tmp_path, *extra) for extra in flags]
+    assert [os.path.basename(run) for run in runs] == [
+        "run_ep1_bs4_lr0.0002_nz64_ngf4_ndf4_seed999_20260101-120000",
+        "run_ep1_bs4_lr0.0002_nz64_ngf4_ndf4_seed999_beta10.6_20260101-120000",
+        "run_ep1_bs4_lr0.0002_nz64_ngf4_ndf4_seed999_ema_decay0.9_20260101-120000",
+        "run_ep1_bs4_lr0.0002_nz64_ngf4_ndf4_seed999_20260101-120000-2"]
+    assert [load_checkpoint(os.path.join(run, "checkpoint.pth"), "")["args"]["beta1"] for run in runs] == [
+        0.5, 0.6, 0.5, 0.5]
+
+
+def test_help_lists_the_sheets_settings_then_resuming_then_speed_and_hardware(capsys):
+    with pytest.raises(SystemExit):
+        run_gan_training.main(["--help"])
+    out = capsys.readouterr().out
+    out = out[out.index("\nthe sheet's settings:"):]  # after the usage line and -h
+    order = [out.index(text) for text in ("--data_dir", "--ema_decay", "\nresuming:", "--resume",
+                                          "--checkpoint_every", "\nspeed, hardware and output:", "--bf16", "--device")]
+    assert order == sorted(order) and "(default: 500)" in out
 
 
 def test_sigterm_writes_a_checkpoint_that_continues_the_run(tmp_path, flowers):

@@ -1,5 +1,6 @@
 """What only a GPU would show, shown on the CPU with the GPU's state made up: an unusable GPU, bfloat16 below
-compute capability 8, a checkpoint's CUDA random stream and fused optimizer, --compile failing, bfloat16 D."""
+compute capability 8, a checkpoint's CUDA random stream, the device picked once, --compile failing, bfloat16 D."""
+import contextlib
 import os
 import sys
 
@@ -10,7 +11,7 @@ import lib.train_gan
 import lib.utils.devices as devices
 import run_gan_training
 from lib.model_gan import Discriminator
-from lib.utils.checkpoints import load_optimizer_state, random_state, restore_random_state
+from lib.utils.checkpoints import random_state, restore_random_state
 from lib.utils.devices import has_fast_bfloat16, pick_device
 from lib.utils.errors import UserError, run_main
 from tests.fakes import TINY_GAN, one_sentence, train_tiny_gan
@@ -56,7 +57,7 @@ def test_bfloat16_on_a_gpu_needs_compute_capability_8_of_the_chosen_gpu(monkeypa
 def test_bf16_on_a_t4_is_refused_for_a_new_run_and_explained_for_a_resumed_one(monkeypatch, flowers, tmp_path):
     run_dir = train_tiny_gan(flowers, tmp_path)
     fake_gpu(monkeypatch, capability=(7, 5))  # a Colab T4
-    monkeypatch.setattr(lib.train_gan, "pick_device", lambda name: torch.device("cuda"))  # stops before any CUDA
+    monkeypatch.setattr(devices, "pick_device", lambda name: torch.device("cuda"))  # stops before any CUDA
     with pytest.raises(UserError, match=r"^the GPU cuda \(compute capability 7\.5\) has no bfloat16 arithmetic \(it "
                                         r"needs a GPU of compute capability 8.0 or newer.*; leave --bf16 out$"):
         train_tiny_gan(flowers, tmp_path, "--bf16", "--device", "cuda")
@@ -81,13 +82,28 @@ def test_a_checkpoints_cuda_random_stream_is_kept_and_restored_on_a_gpu_only(mon
     assert restored == [(cuda_state, torch.device("cuda:0"))]
 
 
-def test_a_gpu_runs_fused_adam_does_not_follow_the_run_onto_the_cpu():
-    model = torch.nn.Linear(3, 3)
-    state = torch.optim.Adam(model.parameters()).state_dict()
-    state["param_groups"][0]["fused"] = True  # as a CUDA run's fused Adam saves it
-    optimizer = torch.optim.Adam(model.parameters())
-    load_optimizer_state(optimizer, state)
-    assert not optimizer.param_groups[0]["fused"]
+def test_a_cpu_run_continued_on_a_gpu_seeds_cuda_from_its_checkpoint_not_from_the_run_seed(monkeypatch):
+    seeded = []
+    monkeypatch.setattr(torch.cuda, "manual_seed", seeded.append)
+    monkeypatch.setattr(torch.cuda, "device", lambda device: contextlib.nullcontext())
+    data = torch.Generator().manual_seed(5)
+    for seed in (999, 999, 1):
+        torch.manual_seed(seed)
+        restore_random_state(random_state(data, torch.device("cpu")), data, torch.device("cuda:0"))
+    assert seeded[0] == seeded[1] != seeded[2]  # the same checkpoint, the same CUDA stream; another, another
+    assert 999 not in seeded  # not the stream a fresh run starts with
+
+
+def test_the_device_is_picked_once_so_that_its_warning_prints_once(monkeypatch, flowers, tmp_path):
+    picked = []
+
+    def pick_device(name="auto"):  # auto's warning about an unusable GPU would print once per call
+        picked.append(name)
+        return torch.device("cpu")
+    monkeypatch.setattr(devices, "pick_device", pick_device)
+    monkeypatch.setattr(lib.train_gan, "pick_device", pick_device, raising=False)
+    train_tiny_gan(flowers, tmp_path, "--device", "auto")
+    assert picked == ["auto"]
 
 
 def test_compile_failing_on_this_machine_is_one_sentence_and_leaves_no_run_folder(monkeypatch, flowers, tmp_path,

@@ -1,21 +1,27 @@
-"""lib/utils: one-sentence errors (run_main, the argument types), atomic writes, checkpoint loading, devices and the
-training loops' stop request."""
+"""lib/utils: one-sentence errors (run_main, the argument types), atomic writes, checkpoint loading, devices, and a
+training run's life: its folder held, the stop request and a NaN loss."""
 import argparse
 import errno
 import os
 import pickle
+import shutil
 import signal
+import subprocess
 import sys
 
 import pytest
 import torch
 from torch import nn
 
-from lib.utils.checkpoints import StopRequest, load_checkpoint, load_state_dict_checked
+import lib.utils.files
+from lib.utils.checkpoints import load_checkpoint, load_state_dict_checked
 from lib.utils.devices import pick_device
 from lib.utils.errors import Interrupted, UserError, below_one, non_negative_float, nonempty_path, positive_float, \
     positive_int, run_main, seed
-from lib.utils.files import atomic_path, prepare_output_dir, save_text, save_torch
+from lib.utils.files import atomic_path, prepare_output_dir, save_text, save_torch, show_images
+from lib.utils.runs import StopRequest, check_finite, claimed_folder
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def run_raising(capsys, error):
@@ -76,11 +82,16 @@ def test_argument_types_accept_good_values():
     assert nonempty_path("results") == "results"
 
 
-@pytest.mark.parametrize("failure", [OSError(errno.ENOSPC, "No space left on device"),
-                                     RuntimeError("PytorchStreamWriter failed writing file data/0: file write failed"),
-                                     ValueError("a bug while writing")])
-def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary_one(tmp_path, monkeypatch, failure):
-    path = str(tmp_path / "checkpoint.pth")
+@pytest.mark.parametrize("failure, free", [
+    (OSError(errno.ENOSPC, "No space left on device"), 10 ** 9),
+    (RuntimeError("PytorchStreamWriter failed writing file data/0: file write failed"), 10 ** 9),
+    (RuntimeError("basic_ios::clear: iostream error"), 10 ** 9),  # torch 2.14, then:
+    (RuntimeError("[enforce fail at inline_container.cc:672] unexpected pos 64 vs 0"), 10 ** 9),
+    (RuntimeError("a text no torch version has written yet"), 4096),  # the free space decides
+    (ValueError("a bug while writing"), 0)])
+def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary_one(tmp_path, monkeypatch, failure, free):
+    path = str(tmp_path / "my run" / "checkpoint.pth")
+    os.makedirs(os.path.dirname(path))
     save_torch({"epoch": 1}, path)
 
     def half_then_fail(obj, tmp):
@@ -88,17 +99,60 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary_one(tmp_path,
             handle.write(b"PK\x03\x04 half a zip file")
         raise failure
     monkeypatch.setattr(torch, "save", half_then_fail)
+    monkeypatch.setattr(shutil, "disk_usage", lambda folder: shutil._ntuple_diskusage(10 ** 10, 10 ** 10, free))
     if isinstance(failure, ValueError):
         with pytest.raises(ValueError):  # not a full disk: the error itself
             save_torch({"epoch": 2}, path)
     else:
-        with pytest.raises(UserError, match=r"^the disk is full, so {} was not written \(its previous version, if "
-                                            r"any, is intact\); free some space and run the command again$".format(
-                                                path.replace(".", r"\."))):
+        with pytest.raises(UserError) as err:
             save_torch({"epoch": 2}, path)
+        assert str(err.value) == "the disk is full, so '{}' was not written (its previous version, if any, is " \
+                                 "intact); free some space and run the command again".format(path)
     monkeypatch.undo()
-    assert os.listdir(str(tmp_path)) == ["checkpoint.pth"]
+    assert os.listdir(os.path.dirname(path)) == ["checkpoint.pth"]
     assert load_checkpoint(path, "") == {"epoch": 1}
+
+
+class OnGpu(torch.Tensor):
+    """A CPU tensor that says it lives on a GPU, as a GPU run's weights do; .cpu() gives a plain tensor."""
+
+    @property
+    def device(self):
+        return torch.device("cuda", 0)
+
+    def cpu(self):
+        return self.as_subclass(torch.Tensor)
+
+
+def test_every_tensor_a_file_holds_is_a_cpu_tensor(tmp_path, monkeypatch):
+    weights = torch.arange(6.0).view(2, 3)
+    optimizer = {"state": {0: {"exp_avg": weights.as_subclass(OnGpu), "step": torch.tensor(3.0)}},
+                 "param_groups": [{"params": [0], "betas": (0.5, 0.999)}]}
+    checkpoint = {"model": {"w": weights.as_subclass(OnGpu)}, "optimizer": optimizer, "noise": [weights.as_subclass(
+        OnGpu)], "epoch": 2}
+    saved = []
+    monkeypatch.setattr(torch, "save", lambda obj, path: saved.append(obj))
+    save_torch(checkpoint, str(tmp_path / "checkpoint.pth"))
+    found = []
+
+    def tensors(item):
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, (list, tuple)):
+            return [tensor for value in item for tensor in tensors(value)]
+        return [item] if torch.is_tensor(item) else []
+    found = tensors(saved[0])
+    assert len(found) == 4 and not any(isinstance(tensor, OnGpu) for tensor in found)
+    assert torch.equal(saved[0]["model"]["w"], weights) and saved[0]["optimizer"]["param_groups"][0]["betas"] == (
+        0.5, 0.999)
+    assert type(checkpoint["model"]["w"]) is OnGpu  # the caller's objects are left as they were
+
+
+def test_a_state_dict_is_saved_byte_for_byte_as_torch_saves_it(tmp_path):
+    model = torch.nn.BatchNorm2d(3)
+    torch.save(model.state_dict(), str(tmp_path / ".ours.pth"))  # the temporary name save_torch writes to
+    save_torch(model.state_dict(), str(tmp_path / "ours.pth"))
+    assert (tmp_path / ".ours.pth").read_bytes() == (tmp_path / "ours.pth").read_bytes()  # _metadata kept
 
 
 def test_atomic_writes_replace_whole_files_readable_by_all(tmp_path):
@@ -119,8 +173,13 @@ def test_prepare_output_dir(tmp_path):
     assert prepare_output_dir(str(tmp_path / "a" / "b")) == str(tmp_path / "a" / "b")
     assert os.path.isdir(str(tmp_path / "a" / "b"))
     (tmp_path / "file").write_text("x")
-    with pytest.raises(UserError, match="^cannot write into the folder .*; choose another one with --model_dir$"):
+    with pytest.raises(UserError, match=r"^cannot write into the folder .*/file/sub \(a file is in the way\); choose "
+                                        r"another one with --model_dir$"):
         prepare_output_dir(str(tmp_path / "file" / "sub"), "--model_dir")
+    with pytest.raises(UserError, match=r"^cannot write into the folder '.*/a file' \(a file is in the way\); make it "
+                                        r"writable$"):
+        (tmp_path / "a file").write_text("x")
+        prepare_output_dir(str(tmp_path / "a file"), None)
 
 
 class Pickled:
@@ -195,16 +254,99 @@ def test_pick_device(monkeypatch):
 
 @pytest.mark.skipif(os.name == "nt", reason="signals cannot be raised in-process on Windows")
 @pytest.mark.parametrize("number, name", [(signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")])
-def test_stop_request_notes_the_first_signal_and_stops_at_the_second(number, name):
+def test_stop_request_notes_the_first_signal_and_stops_at_the_second(tmp_path, number, name):
     said, before = [], signal.getsignal(number)
-    with pytest.raises(KeyboardInterrupt):
-        with StopRequest(said.append) as stop:
-            signal.raise_signal(number)
-            assert stop.signal == number and said == [
-                "\n{}: finishing this epoch, then writing a checkpoint (press Ctrl-C again to stop at once)".format(
-                    name)]
-            signal.raise_signal(number)
+    with pytest.raises(Interrupted) as stopped:
+        with StopRequest(str(tmp_path), "train.py", said.append) as stop:
+            for epoch in stop.epochs(1, 3):
+                signal.raise_signal(number)
+                assert stop.signal == number and said == [
+                    "\n{}: finishing this epoch, then writing a checkpoint (press Ctrl-C again to stop at once)".format(
+                        name)]
+                signal.raise_signal(number)
+    assert str(stopped.value) == "training stopped at once in epoch 1; no checkpoint was written, so start it again"
     assert signal.getsignal(number) is before  # the handler found before is back
+
+
+@pytest.mark.skipif(os.name == "nt", reason="signals cannot be raised in-process on Windows")
+def test_stop_request_ends_after_the_epoch_and_after_the_last_one_when_the_run_is_complete(tmp_path):
+    run_dir = tmp_path / "my run"
+    run_dir.mkdir()
+    (run_dir / "checkpoint.pth").write_bytes(b"")
+    trained, saved = [], []
+    with pytest.raises(Interrupted) as stopped:
+        with StopRequest(str(run_dir), "train.py", lambda text: None) as stop:
+            for epoch in stop.epochs(1, 5, save=lambda: saved.append(epoch)):
+                trained.append(epoch)
+                if epoch == 2:
+                    signal.raise_signal(signal.SIGTERM)
+    assert trained == [1, 2] and saved == [2] and stopped.value.exit_status == 143
+    assert str(stopped.value) == "training stopped after epoch 2 of 5; '{0}/checkpoint.pth' holds it: continue with " \
+                                 "`python train.py --resume '{0}'`".format(run_dir)
+    finished = []
+    with pytest.raises(Interrupted) as stopped:  # in the last epoch: the run finishes, then stops
+        with StopRequest(str(run_dir), "train.py", lambda text: None) as stop:
+            for epoch in stop.epochs(1, 2):
+                if epoch == 2:
+                    signal.raise_signal(signal.SIGINT)
+            finished.append("final files")
+    assert finished == ["final files"] and stopped.value.exit_status == 130
+    assert str(stopped.value) == "training finished its last epoch before stopping; the run in '{}' is " \
+                                 "complete".format(run_dir)
+
+
+def test_a_folder_holds_one_run_at_a_time(tmp_path):
+    folder = str(tmp_path / "my run")
+    with claimed_folder(folder) as held:
+        assert held == folder and os.path.isdir(folder)
+        if os.name == "posix":
+            with pytest.raises(UserError) as err:
+                with claimed_folder(folder):
+                    pass
+            assert str(err.value) == "another training run is writing into '{}' right now; wait for it to end, or " \
+                                     "choose another --output_dir".format(folder)
+            assert os.path.isdir(folder)  # the refused run does not remove the other's folder
+        with claimed_folder(folder, new=True) as other, claimed_folder(folder, new=True) as third:
+            assert (other, third) == (folder + "-2", folder + "-3")  # a new run never shares a folder
+            open(os.path.join(other, "file"), "w").close()
+    assert sorted(os.listdir(str(tmp_path))) == ["my run-2"]  # folders left empty are removed
+    with claimed_folder(folder):
+        pass
+    assert not os.path.exists(folder)
+
+
+@pytest.mark.parametrize("values, suspects, advice", [
+    ([1.0, float("nan")], {"lr": (1e30, 2e-4), "beta1": (0.5, 0.5)}, "--lr 1e+30 (default 0.0002) nearer the default"),
+    ([float("inf")], {"lr": (1e-3, 1e-3), "kl_loss_weight": (1e40, 1.0)},
+     "--kl_loss_weight 1e+40 (default 1) nearer the default"),
+    ([float("nan")], {"lr": (1e-3, 1e-3)}, "another --seed")])
+def test_a_nan_loss_names_the_setting_at_fault(tmp_path, values, suspects, advice):
+    check_finite([1.0, 2.0], 1, str(tmp_path), suspects)  # finite: nothing happens
+    with pytest.raises(UserError) as err:
+        check_finite(values, 3, str(tmp_path), suspects)
+    assert str(err.value) == "the loss became NaN or infinite in epoch 3, so training stopped (no checkpoint was " \
+                             "written); start a new run with " + advice
+    (tmp_path / "checkpoint.pth").write_bytes(b"")
+    with pytest.raises(UserError, match=r"\(.*checkpoint.pth holds an earlier epoch\); start a new run with"):
+        check_finite(values, 3, str(tmp_path), suspects)
+
+
+def test_show_without_a_display_says_so_and_keeps_the_files(tmp_path, capsys):
+    path = str(tmp_path / "figure.png")
+    import matplotlib.pyplot as plt
+    plt.imsave(path, torch.zeros(4, 4, 3).numpy())
+    show_images([path])  # the tests draw with Agg, as a machine without a display does
+    assert capsys.readouterr().err.lower() == "warning: --show found no display (matplotlib's backend is agg), so " \
+                                              "the figures are in their files only\n"
+    assert os.path.isfile(path)
+
+
+def test_a_wrong_mplbackend_ends_in_one_sentence(tmp_path):
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "plot_normal.py"), "--output_dir", str(tmp_path)],
+                            cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                            env=dict(os.environ, PYTHONPATH=ROOT, MPLBACKEND="nonsense"))
+    assert result.returncode == 2 and result.stderr == "error: the environment variable MPLBACKEND=nonsense names no " \
+                                                       "matplotlib backend; unset it, or set it to Agg\n"
 
 
 if __name__ == "__main__":

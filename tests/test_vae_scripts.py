@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import sys
+import time
 
 import pytest
 
@@ -78,7 +79,8 @@ def test_data_that_cannot_be_read_leaves_no_run_folder(capsys, tmp_path):
 
 def test_resume_refuses_changed_settings_and_accepts_more_epochs(capsys, trained_run, fake_data_dir, tmp_path):
     err = one_sentence(capsys, run_vae_training.main, ["--resume", tmp_path / "no_run"])
-    assert err == "error: {} does not exist; there is no run to continue".format(tmp_path / "no_run" / "checkpoint.pth")
+    assert err == "error: {} does not exist; pass the folder of a run of run_vae_training.py to --resume".format(
+        tmp_path / "no_run" / "checkpoint.pth")
     run_dir = str(tmp_path / "resumed")
     shutil.copytree(trained_run, run_dir)
     err = one_sentence(capsys, run_vae_training.main, ["--resume", run_dir, "--lr", "0.01"])
@@ -96,8 +98,64 @@ def test_resume_refuses_changed_settings_and_accepts_more_epochs(capsys, trained
     assert after["epochs"] == [1, 2] and after["test_loss"][:1] == before["test_loss"]
     os.replace(os.path.join(run_dir, "model.pth"), os.path.join(run_dir, "checkpoint.pth"))  # bare weights
     err = one_sentence(capsys, run_vae_training.main, ["--resume", run_dir, "--epochs", "3"])
-    assert err == "error: {} holds no checkpoint of run_vae_training.py (a GAN run's, or bare weights?); pass the " \
-                  "folder of a VAE run to --resume".format(run_dir)
+    assert err == "error: {} holds no checkpoint of run_vae_training.py; pass the folder of a run of it to " \
+                  "--resume".format(os.path.join(run_dir, "checkpoint.pth"))
+
+
+def test_resume_refuses_flags_it_would_ignore_and_an_older_checkpoint(capsys, trained_run, tmp_path):
+    run_dir = shutil.copytree(trained_run, str(tmp_path / "my run"))
+    for flags, flag in ((["--output_dir", tmp_path / "elsewhere"], "output_dir"), (["--overwrite"], "overwrite")):
+        err = one_sentence(capsys, run_vae_training.main, ["--resume", run_dir, "--epochs", "2"] + flags)
+        assert err == "error: --{0} does not go with --resume, which continues the run in '{1}' in its own folder; " \
+                      "leave --{0} out".format(flag, run_dir)
+    assert not (tmp_path / "elsewhere").exists()
+    checkpoint = load_checkpoint(os.path.join(run_dir, "checkpoint.pth"), "")
+    del checkpoint["rng"]  # as an older version wrote it
+    save_torch(checkpoint, os.path.join(run_dir, "checkpoint.pth"))
+    err = one_sentence(capsys, run_vae_training.main, ["--resume", run_dir, "--epochs", "2"])
+    assert err == "error: the checkpoint in '{}' was written by an older version of run_vae_training.py (it lacks " \
+                  "rng), so it cannot be continued; start a new run".format(run_dir)
+
+
+def test_a_run_stopped_before_its_first_checkpoint_is_started_over_not_resumed(capsys, fake_data_dir, tmp_path):
+    run_dir = str(tmp_path / "my run")
+    argv = ["--data_dir", fake_data_dir, "--output_dir", run_dir, "--epochs", "1", "--device", "cpu", "--quiet"]
+    err = one_sentence(capsys, run_vae_training.main, argv + ["--lr", "1e30"])
+    assert err == "error: the loss became NaN or infinite in epoch 1, so training stopped (no checkpoint was " \
+                  "written); start a new run with --lr 1e+30 (default 0.001) nearer the default"
+    assert os.listdir(run_dir) == ["training_samples.png"]  # as a kill -9 in epoch 1 leaves it, too
+    err = one_sentence(capsys, run_vae_training.main, argv)
+    assert err == "error: '{}' already holds files of a run stopped before its first checkpoint; start over with " \
+                  "--overwrite".format(run_dir)
+    run_vae_training.main(argv + ["--overwrite"])
+    assert "next: python plot_latent_space.py --kl_loss_weight 1 --model_dir '{}'\n".format(run_dir) in \
+        capsys.readouterr().out
+
+
+def test_help_lists_the_sheets_settings_then_resuming_then_speed_and_hardware(capsys):
+    with pytest.raises(SystemExit):
+        run_vae_training.main(["--help"])
+    out = capsys.readouterr().out
+    out = out[out.index("\nthe sheet's settings:"):]  # after the usage line and -h
+    order = [out.index(text) for text in ("--kl_loss_weight", "--output_dir", "\nresuming:", "--resume",
+                                          "--overwrite", "\nspeed, hardware and output:", "--device", "--show")]
+    assert order == sorted(order) and "(default: 15)" in out
+
+
+def test_a_full_disk_while_the_checkpoint_is_written_ends_in_one_sentence(capsys, fake_data_dir, tmp_path, monkeypatch):
+    import torch
+    save = torch.save
+
+    def full_disk_at_the_checkpoint(obj, path):
+        if os.path.basename(path).startswith(".checkpoint.pth"):
+            save(obj, path)  # most of it, then torch 2.14's error
+            raise RuntimeError("[enforce fail at inline_container.cc:672] unexpected pos 1024 vs 960")
+        return save(obj, path)
+    monkeypatch.setattr(torch, "save", full_disk_at_the_checkpoint)
+    err = one_sentence(capsys, run_vae_training.main, ["--data_dir", fake_data_dir, "--output_dir", tmp_path / "run",
+                                                       "--epochs", "2", "--device", "cpu", "--quiet"])
+    assert err == "error: the disk is full, so {} was not written (its previous version, if any, is intact); free " \
+                  "some space and run the command again".format(tmp_path / "run" / "checkpoint.pth")
 
 
 def test_plotting_before_training_names_the_command_that_trains(capsys, tmp_path, trained_run):
@@ -137,10 +195,18 @@ def test_plotting_a_trained_run_writes_its_four_files(capsys, trained_run, fake_
 
 
 @pytest.mark.skipif(os.name == "nt", reason="SIGTERM cannot be caught on Windows")
-def test_sigterm_writes_a_checkpoint_and_prints_the_resume_command(fake_data_dir, tmp_path):
+def test_sigterm_writes_a_checkpoint_and_prints_the_resume_command(capsys, fake_data_dir, tmp_path):
     run_dir = str(tmp_path / "run")
     process = start_script([os.path.join(ROOT, "run_vae_training.py"), "--data_dir", fake_data_dir, "--output_dir",
                             run_dir, "--epochs", "100000", "--quiet", "--device", "cpu"], tmp_path)
+    deadline = time.time() + 120
+    while not os.path.exists(os.path.join(run_dir, "checkpoint.pth")) and time.time() < deadline:
+        time.sleep(0.05)
+    # A second run into the same folder, even with --overwrite, is refused while the first one runs.
+    err = one_sentence(capsys, run_vae_training.main, ["--data_dir", fake_data_dir, "--output_dir", run_dir,
+                                                       "--overwrite", "--device", "cpu"])
+    assert err == "error: another training run is writing into {} right now; wait for it to end, or choose another " \
+                  "--output_dir".format(run_dir)
     status, out, err = terminate_once_written(process, os.path.join(run_dir, "checkpoint.pth"))
     checkpoint = os.path.join(run_dir, "checkpoint.pth")
     trained = load_checkpoint(checkpoint, "")["history"]["epochs"]

@@ -107,7 +107,8 @@ def test_a_stopped_run_resumes_to_the_uninterrupted_runs_weights(reference_run, 
     with pytest.raises(Interrupted) as stopped:
         train(fake_data_dir, tmp_path, save_images=False)
     checkpoint_path = str(tmp_path / "checkpoint.pth")
-    assert str(stopped.value) == "training stopped after epoch 2 of 3; {} holds it".format(checkpoint_path)
+    assert str(stopped.value) == "training stopped after epoch 2 of 3; {} holds it: continue with `python " \
+                                 "run_vae_training.py --resume {}`".format(checkpoint_path, tmp_path)
     assert stopped.value.exit_status == status and signal.getsignal(number) is handler_before
     assert sorted(os.listdir(str(tmp_path))) == ["checkpoint.pth", "losses.json"]  # the epoch ended, no model.pth
     monkeypatch.undo()
@@ -130,16 +131,41 @@ def test_a_second_ctrl_c_stops_at_once_and_keeps_the_last_checkpoint(fake_data_d
     with pytest.raises(Interrupted) as stopped:
         train(fake_data_dir, tmp_path, save_images=False)
     checkpoint_path = str(tmp_path / "checkpoint.pth")
-    assert str(stopped.value) == "training stopped at once in epoch 2; {} holds epoch 1".format(checkpoint_path)
+    assert str(stopped.value) == "training stopped at once in epoch 2; {} holds it: continue with `python " \
+                                 "run_vae_training.py --resume {}`".format(checkpoint_path, tmp_path)
     assert stopped.value.exit_status == 130
     assert load_checkpoint(checkpoint_path, "")["history"]["epochs"] == [1]
 
 
-def test_a_diverging_run_stops_in_one_sentence_keeping_the_last_good_checkpoint(fake_data_dir, tmp_path, monkeypatch):
-    with pytest.raises(UserError, match="^the loss became NaN or infinite in epoch 1, so training stopped; nothing "
-                                        "was saved; try a smaller --lr$"):
+@POSIX_SIGNALS
+def test_a_signal_in_the_last_epoch_finishes_the_run_and_then_stops(reference_run, fake_data_dir, tmp_path,
+                                                                    monkeypatch):
+    weights, history, _ = reference_run
+    epoch_of_train_vae = lib.train_vae.train_epoch
+
+    def sigterm_in_epoch_3(model, loader, criterion, optimizer, epoch, *args):
+        if epoch == 3:
+            signal.raise_signal(signal.SIGTERM)
+        return epoch_of_train_vae(model, loader, criterion, optimizer, epoch, *args)
+    monkeypatch.setattr(lib.train_vae, "train_epoch", sigterm_in_epoch_3)
+    with pytest.raises(Interrupted) as stopped:  # so that run_all does not go on to its next step
+        train(fake_data_dir, tmp_path, save_images=False)
+    assert str(stopped.value) == "training finished its last epoch before stopping; the run in {} is " \
+                                 "complete".format(tmp_path)
+    assert stopped.value.exit_status == 143
+    assert same_weights(load_checkpoint(str(tmp_path / "model.pth"), ""), weights)
+    assert load_checkpoint(str(tmp_path / "checkpoint.pth"), "")["history"] == history
+
+
+def test_a_diverging_run_stops_in_one_sentence_naming_the_setting_at_fault(fake_data_dir, tmp_path, monkeypatch):
+    with pytest.raises(UserError, match=r"^the loss became NaN or infinite in epoch 1, so training stopped \(no "
+                                        r"checkpoint was written\); start a new run with --lr 1e\+30 \(default "
+                                        r"0.001\) nearer the default$"):
         train(fake_data_dir, tmp_path / "at_once", epochs=1, lr=1e30, save_images=False)
     assert os.listdir(str(tmp_path / "at_once")) == []
+    with pytest.raises(UserError, match=r"start a new run with --kl_loss_weight 1e\+40 \(default 1\) nearer the "
+                                        r"default$"):  # not the learning rate
+        train(fake_data_dir, tmp_path / "kl", epochs=1, kl_loss_weight=1e40, save_images=False)
     good, _ = train(fake_data_dir, tmp_path, epochs=1, save_images=False)
     epoch_of_train_vae = lib.train_vae.train_epoch
 
@@ -147,13 +173,14 @@ def test_a_diverging_run_stops_in_one_sentence_keeping_the_last_good_checkpoint(
         optimizer.param_groups[0]["lr"] = 1e30
         return epoch_of_train_vae(model, loader, criterion, optimizer, epoch, *args)
     monkeypatch.setattr(lib.train_vae, "train_epoch", lr_1e30_in_epoch_2)
-    with pytest.raises(UserError, match="^the loss became NaN or infinite in epoch 2, so training stopped; the "
-                                        "checkpoint of epoch 1 is kept; try a smaller --lr$"):
+    with pytest.raises(UserError, match="^the loss became NaN or infinite in epoch 2, so training stopped \\({} holds "
+                                        "an earlier epoch\\); start a new run with another --seed$".format(
+                                            tmp_path / "checkpoint.pth")):
         train(fake_data_dir, tmp_path, epochs=2, save_images=False,
               checkpoint=load_checkpoint(str(tmp_path / "checkpoint.pth"), ""))
     checkpoint = load_checkpoint(str(tmp_path / "checkpoint.pth"), "")
     assert checkpoint["history"]["epochs"] == [1] and same_weights(checkpoint["model"], good.state_dict())
-    assert sorted(os.listdir(str(tmp_path))) == ["at_once", "checkpoint.pth", "losses.json", "model.pth"]
+    assert sorted(os.listdir(str(tmp_path))) == ["at_once", "checkpoint.pth", "kl", "losses.json", "model.pth"]
 
 
 if __name__ == "__main__":

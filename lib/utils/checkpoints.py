@@ -1,6 +1,6 @@
-"""A training run's checkpoint: loading files safely, optimizer and random states, and stopping on a signal."""
-import signal
-import threading
+"""A training run's checkpoint: loading files safely, and the optimizer's and random streams' states."""
+import hashlib
+import os
 
 import torch
 
@@ -10,11 +10,8 @@ CHECKPOINT_NAME = "checkpoint.pth"  # the resumable state in a run's folder, of 
 
 
 def load_checkpoint(path, missing_hint):
-    """What ``torch.save`` wrote to ``path``, on the CPU and without running code stored in it.
-
-    ``missing_hint`` ends the sentence when the file does not exist, e.g. "train the model first with ...".
-    """
-    import os
+    """What ``torch.save`` wrote to ``path``, on the CPU and without running code stored in it; ``missing_hint``
+    ends the sentence when the file does not exist, e.g. "train the model first with ..."."""
     if not os.path.isfile(path):
         raise UserError("{} does not exist; {}".format(path, missing_hint))
     try:
@@ -43,15 +40,10 @@ def load_state_dict_checked(model, state_dict, source):
 
 
 def load_optimizer_state(optimizer, state):
-    """``optimizer.load_state_dict(state)`` for a run that may continue on another device or memory format.
-
-    The optimizer keeps its own implementation (a CUDA run's fused Adam must not follow the run onto a CPU),
-    and every moment tensor takes the layout of its parameter: a run started channels-last on a laptop stores
-    channels-last moments, which the fused Adam of a contiguous GPU run refuses, and a CPU one misreads.
-    """
-    own = [{key: group[key] for key in ("fused", "foreach") if key in group} for group in optimizer.param_groups]
-    optimizer.load_state_dict(dict(state, param_groups=[dict(saved, **mine) for saved, mine
-                                                        in zip(state["param_groups"], own)]))
+    """``optimizer.load_state_dict(state)``, every moment then laid out like its parameter: a run started
+    channels-last on a laptop and continued contiguous on a GPU would keep moments of the other layout, and Adam's
+    multi-tensor (foreach) kernels on CUDA take their fast path only for tensors of equal strides."""
+    optimizer.load_state_dict(state)
     for parameter, moments in optimizer.state.items():
         for key, value in moments.items():
             if torch.is_tensor(value) and value.shape == parameter.shape:
@@ -66,40 +58,15 @@ def random_state(data_generator, device):
 
 
 def restore_random_state(state, data_generator, device):
-    """Put back the streams of :func:`random_state`, so a resumed CPU run draws what the original would have.
-    A run that changes device keeps the data order; the new device's own stream just goes on."""
+    """Put back the streams of :func:`random_state`: a resumed CPU run draws what the original would have. A run
+    moved to a GPU keeps the data order, and seeds CUDA from the checkpoint (a CPU run's has no CUDA stream), not
+    from the run's seed, which would replay the noise of its first epochs."""
     torch.set_rng_state(state["torch"])
     if data_generator is not None:
         data_generator.set_state(state["data"])
     if device.type == "cuda" and state.get("cuda") is not None:
         torch.cuda.set_rng_state(state["cuda"], device)
-
-
-class StopRequest:
-    """While active, the first Ctrl-C or SIGTERM only sets ``signal`` (its number), so that the training loop
-    can end its epoch and write a checkpoint; a second one stops at once (KeyboardInterrupt).
-
-    SIGTERM is what Slurm sends before a time limit, and ``timeout`` and ``kill`` send. Signals can be caught
-    in the main thread only; elsewhere they keep their usual effect.
-    """
-
-    def __init__(self, log=print):
-        self.signal, self._log, self._previous = 0, log, {}
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            self._previous = {number: signal.signal(number, self._handle)
-                              for number in (signal.SIGINT, signal.SIGTERM)}
-        return self
-
-    def _handle(self, number, frame):
-        if self.signal:
-            raise KeyboardInterrupt
-        self.signal = number
-        self._log("\n{}: finishing this epoch, then writing a checkpoint (press Ctrl-C again to stop at once)".format(
-            "Ctrl-C" if number == signal.SIGINT else "SIGTERM"))
-
-    def __exit__(self, *exc):
-        for number, previous in self._previous.items():
-            signal.signal(number, previous)
-        return False
+    elif device.type == "cuda":
+        digest = hashlib.sha256(state["torch"].numpy().tobytes()).digest()
+        with torch.cuda.device(device):
+            torch.cuda.manual_seed(int.from_bytes(digest[:8], "little"))

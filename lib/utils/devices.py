@@ -38,11 +38,8 @@ def pick_device(name="auto"):
 
 
 def cuda_problem(device):
-    """Why the GPU ``device`` cannot run this project, in one clause, or "" when a tiny product and convolution ran.
-
-    A GPU can be visible and still fail: a PyTorch build without kernels for it ("no kernel image"), another
-    process holding all its memory, a broken driver.
-    """
+    """Why the GPU ``device`` cannot run this project, in one clause, or "" when a tiny product and convolution ran:
+    a visible GPU can lack kernels in this PyTorch build ("no kernel image"), its memory, or a working driver."""
     try:
         ones = torch.ones(1, 1, 8, 8, device=device)
         float((ones[0, 0] @ ones[0, 0]).sum() + torch.nn.functional.conv2d(ones, ones[:, :, :3, :3]).sum())

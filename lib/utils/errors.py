@@ -41,6 +41,12 @@ def run_main(main, argv=None):
         print("error: the package {} is missing from this Python ({}); install the requirements with `{} -m pip "
               "install -r requirements.txt`".format(top, sys.executable, sys.executable), file=sys.stderr)
         sys.exit(2)
+    except ValueError as err:
+        if "Key backend:" not in str(err):  # matplotlib refusing the environment's MPLBACKEND
+            raise
+        print("error: the environment variable MPLBACKEND={} names no matplotlib backend; unset it, or set it to "
+              "Agg".format(os.environ.get("MPLBACKEND")), file=sys.stderr)
+        sys.exit(2)
     except (MemoryError, RuntimeError) as err:  # numpy raises MemoryError, torch a RuntimeError
         if not isinstance(err, MemoryError) and not any(text in str(err) for text in OUT_OF_MEMORY):
             raise
@@ -49,6 +55,14 @@ def run_main(main, argv=None):
             ", or check with nvidia-smi whether another process holds the GPU" if "CU" in str(err) else ""),
             file=sys.stderr)
         sys.exit(2)
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """--help with the defaults its texts do not name, and the description's lines as written."""
+
+    def _get_help_string(self, action):
+        hidden = action.default in (None, argparse.SUPPRESS) or isinstance(action.default, bool)
+        return action.help + ("" if hidden or "default" in action.help else " (default: %(default)s)")
 
 
 def _checked(cast, accept, requirement):

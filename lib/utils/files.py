@@ -1,11 +1,12 @@
-"""Writing results safely: output folders checked before the work, and files written whole or not at all.
-
-Every file goes to a temporary name in its folder first and is renamed when complete, so a crash, a Ctrl-C or a
-full disk never leaves a half-written checkpoint or figure behind.
-"""
+"""Writing results safely: output folders checked before the work, and files written whole or not at all (to a
+temporary name first, renamed when complete), so a crash, a Ctrl-C or a full disk never leaves half a file."""
 import contextlib
+import copy
 import errno
 import os
+import shlex
+import shutil
+import sys
 import tempfile
 
 from lib.utils.errors import UserError
@@ -16,8 +17,7 @@ COURSE_GENERATOR = "gan_model_g_2500_epochs.pth"  # where a student puts the cou
 
 
 def vae_run_dir(kl_loss_weight, root=""):
-    """The results folder of the VAE trained with KL weight ``kl_loss_weight``: ``root``/results_kl{W}, W a float
-    (``results_kl1.0``, as the course names it)."""
+    """``root``/results_kl{W}, the VAE trained with KL weight W (a float: ``results_kl1.0``, as the course says)."""
     return os.path.join(root, "results_kl{}".format(float(kl_loss_weight)))
 
 
@@ -29,13 +29,16 @@ def configure_matplotlib(show=False):
 
 
 def show_images(paths):
-    """Open the written PNGs ``paths`` in windows (for --show) and wait until they are closed."""
+    """Open the written PNGs ``paths`` in windows (for --show) until they are closed; without a display say so."""
     import matplotlib.pyplot as plt
     for path in paths:
         plt.figure(os.path.basename(path))
         plt.imshow(plt.imread(path))
         plt.axis("off")
-    plt.show()
+    if plt.gcf().canvas.required_interactive_framework is not None:  # not Agg and the like, which open no window
+        return plt.show()
+    print("warning: --show found no display (matplotlib's backend is {}), so the figures are in their files "
+          "only".format(plt.get_backend()), file=sys.stderr)
 
 
 def prepare_output_dir(path, flag="--output_dir"):
@@ -45,8 +48,9 @@ def prepare_output_dir(path, flag="--output_dir"):
         with tempfile.TemporaryFile(dir=path):
             pass
     except OSError as err:
-        raise UserError("cannot write into the folder {} ({}); choose another one with {}".format(
-            path, err.strerror or err, flag))
+        raise UserError("cannot write into the folder {} ({}); {}".format(
+            shlex.quote(path), "a file is in the way" if isinstance(err, (FileExistsError, NotADirectoryError))
+            else err.strerror or err, "choose another one with " + flag if flag else "make it writable"))
     return path
 
 
@@ -59,10 +63,12 @@ def atomic_path(path):
         yield tmp
         os.chmod(tmp, 0o644)  # mkstemp makes the file private
         os.replace(tmp, path)
-    except (OSError, RuntimeError) as err:  # torch.save reports a full disk as a RuntimeError
-        if getattr(err, "errno", None) == errno.ENOSPC or "No space left" in str(err) or "write failed" in str(err):
+    except (OSError, RuntimeError) as err:  # torch.save's RuntimeError for a full disk changes with the version
+        if getattr(err, "errno", None) in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)) or any(
+                text in str(err) for text in ("No space left", "write failed", "iostream error", "unexpected pos")) \
+                or shutil.disk_usage(os.path.dirname(tmp)).free < 2 ** 20:
             raise UserError("the disk is full, so {} was not written (its previous version, if any, is intact); "
-                            "free some space and run the command again".format(path))
+                            "free some space and run the command again".format(shlex.quote(path))) from None
         raise
     finally:
         if os.path.exists(tmp):
@@ -70,10 +76,21 @@ def atomic_path(path):
 
 
 def save_torch(obj, path):
-    """``torch.save(obj, path)``, atomically."""
+    """``torch.save(obj, path)``, atomically, every tensor moved to the CPU: a GPU run's files load anywhere."""
     import torch
     with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+        torch.save(on_cpu(obj), tmp)
+
+
+def on_cpu(item):
+    """``item`` with every tensor in it (in dicts, lists and tuples too) moved to the CPU."""
+    if isinstance(item, dict):
+        moved = copy.copy(item)  # keeps a state dict's _metadata
+        moved.update((key, on_cpu(value)) for key, value in item.items())
+        return moved
+    if isinstance(item, (list, tuple)):
+        return type(item)(map(on_cpu, item))
+    return item.cpu() if hasattr(item, "cpu") else item
 
 
 def save_text(text, path):
@@ -91,12 +108,26 @@ def save_figure(fig, path, dpi=120):
     plt.close(fig)
 
 
+def save_curves(path, x, figsize, panels):
+    """Line plots over the epochs ``x``, side by side, as a PNG: a panel per ``(curves, settings)`` of ``panels``,
+    ``curves`` a list of ``(y, style, label)``, ``settings`` for ``Axes.set``."""
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, len(panels), figsize=figsize)
+    for ax, (curves, settings) in zip(axes, panels):
+        for y, style, label in curves:
+            ax.plot(x, y, style, label=label)
+        ax.set(xlabel="epoch", **settings)
+        ax.legend()
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
 def save_image_grid(images, path, nrow=8, value_range=(0, 1)):
     """Tile ``images`` ``(B, C, H, W)`` with pixel values in ``value_range`` into one grid image at ``path``
     (PNG, or JPEG for .jpg/.jpeg), atomically; 2 black pixels between the images, as torchvision pads."""
     from torchvision.utils import save_image
     low, high = value_range
-    suffix = os.path.splitext(path)[1].lower()
     with atomic_path(path) as tmp:
         save_image((images.detach().float().cpu() - low) / (high - low), tmp, nrow=nrow, padding=2,
-                   format="jpeg" if suffix in (".jpg", ".jpeg") else "png")
+                   format="jpeg" if os.path.splitext(path)[1].lower() in (".jpg", ".jpeg") else "png")
