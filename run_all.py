@@ -1,5 +1,5 @@
 """The whole exercise in one command, in the sheet's order: the part 2 figures, the VAE and its latent space for
-the KL weights 1, 30 and 0, the GAN, samples at two temperatures, and submission.pdf built from all of it.
+the KL weights 1, 30 and 0, the GAN, samples at four temperatures, and submission.pdf built from all of it.
 
 Run again, it reuses what is finished and continues a training that was stopped, so after a failure or a Ctrl-C
 the same command goes on where it stopped. ./run_all.sh and run_all.bat call this script.
@@ -30,7 +30,7 @@ def main(argv=None):
     root = "results_quick" if args.quick else "."
     vae_epochs, gan_epochs = (1, 2) if args.quick else (15, 500)
     import importlib
-    from lib.report.results import TEMPERATURES
+    from lib.sample_gan import TEMPERATURE_SERIES
     import matplotlib
     matplotlib.use("Agg")
     prepare_output_dir(root, None)  # a read-only clone: said before any step
@@ -88,10 +88,10 @@ def main(argv=None):
              *sum((["--checkpoint", path] for path in checkpoints), []), "--output",
              os.path.join(run, "sample_quality.json"))
     generator = checkpoints[-1] if len(checkpoints) > 1 else os.path.join(run, "generator_ema.pth")
-    for temperature in TEMPERATURES:
-        output = os.path.join(root, "results_gan", "temperature_{}.png".format(temperature))
-        step("part 4: samples at temperature {:g}".format(temperature), drawn_by(output) == generator and not how,
-             "generate_gan_images", "--checkpoint", generator, "--temperature", temperature, "--output", output)
+    output = os.path.join(root, "results_gan", "temperatures.png")
+    step("part 4: samples at temperatures {}".format(", ".join("{:g}".format(t) for t in TEMPERATURE_SERIES)),
+         drawn_by(output) == generator and not how, "generate_gan_images", "--checkpoint", generator,
+         "--temperatures", *TEMPERATURE_SERIES + ("--output", output))
     step("the hand-in: submission.pdf", False, "make_submission", "--results_root", root, "--gan_run", run,
          "--names", args.names, *(["--quick"] if args.quick else []))
     print("\nrun_all: done; the hand-in is {}".format(os.path.join(root, "submission.pdf")))

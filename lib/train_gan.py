@@ -270,7 +270,7 @@ def write_progress_gif(run_dir, max_frames=100):
 
 def plot_history(history, path):
     """The two losses, and D's mean outputs, over the epochs."""
-    save_curves(path, history["epoch"], (10, 3.6), [
+    save_curves(path, history["epoch"], (9, 3.3), [
         ([(history["loss_d"], "-", "discriminator"), (history["loss_g"], "-", "generator")],
          dict(ylabel="BCE loss (epoch mean)", title="losses")),
         ([(history["d_x"], "-", "D(x)"), (history["d_g_z1"], "-", "D(G(z)) before D's step"),

@@ -10,7 +10,6 @@ import numpy as np
 from lib.utils.errors import UserError
 from lib.utils.files import KL_WEIGHTS, vae_run_dir
 
-TEMPERATURES = (0.5, 1.0)  # the grids run_all draws one by one (the report reads temperatures.json instead)
 PRIOR_RADIUS = 2.448  # the circle that holds 95 % of N(0, I) in 2-d: sqrt(-2 ln 0.05)
 ACTIVE_NATS = 0.01  # a latent dimension whose mean KL is below this says almost nothing about the image
 APART, MIXED = 0.75, 0.5  # a digit lies apart when this share of its codes is nearest its own mean code; mixed below
