@@ -170,9 +170,10 @@ def draw_temperatures(generator, temperatures, count=64, seed=0, mode=DEFAULT_SA
 
 def plot_temperatures(grids, temperatures, path, title=""):
     """One figure of image grids ``grids`` (numpy ``(H, W, 3)`` in [0, 1], as batch_images_to_numpy makes them),
-    one panel per temperature, at most 3 panels a row, saved as the PNG ``path``."""
+    one panel per temperature, at most 4 panels a row (one row for the default series: a short figure in the
+    hand-in), its text large enough to print at 7 pt or more across a page, saved as the PNG ``path``."""
     import matplotlib.pyplot as plt
-    rows = -(-len(grids) // 3)
+    rows = -(-len(grids) // 4)
     cols = -(-len(grids) // rows)
     height, width = grids[0].shape[:2]
     fig, axes = plt.subplots(rows, cols, figsize=(cols * (width + 20) / 100, rows * (height + 45) / 100 + 0.5),
@@ -181,7 +182,7 @@ def plot_temperatures(grids, temperatures, path, title=""):
         ax.axis("off")
     for ax, grid, temperature in zip(axes.flat, grids, temperatures):
         ax.imshow(grid, interpolation="nearest")
-        ax.set_title("T = {:g}".format(temperature), fontsize=11)
-    fig.suptitle(title, fontsize=10)
+        ax.set_title("T = {:g}".format(temperature), fontsize=13)
+    fig.suptitle(title, fontsize=13)
     fig.tight_layout()
     save_figure(fig, path, dpi=100)
