@@ -25,16 +25,16 @@ HISTORY_KEYS = ("iteration", "epoch", "loss_d", "loss_g", "d_x", "d_g_z1", "d_g_
 
 
 # Sheet task 4: one step of each network, as the DCGAN tutorial writes it. ``bf16`` runs the forward passes in
-# bfloat16 (autocast); the losses and the weights stay float32.
+# bfloat16 (autocast); the losses and the weights stay float32. The steps return tensors only, so that a GPU never
+# waits for the host; the course's functions read D's means as floats from them.
 
-def update_discriminator(discriminator, generator, real_images, noise, label, optimizerD, bf16=False):
-    """Sheet task 4: one Adam step of D on a real batch and a fresh fake batch, maximising
-    log D(x) + log(1 - D(G(z))).
+def discriminator_step(discriminator, generator, real_images, noise, label, optimizerD, bf16=False):
+    """One Adam step of D on a real batch and a fresh fake batch, maximising log D(x) + log(1 - D(G(z))).
 
     ``real_images`` ``(B, C, 32, 32)`` in [-1, 1]; ``noise`` ``(B, nz, 1, 1)``; ``label`` all ones ``(B,)``.
-    Returns ``(errD_real, D_x, errD_fake, D_G_z1, fake_images)``: the losses on the real and on the fake batch
-    (0-d tensors), D's mean output on each (floats), and ``fake_images`` = G(noise), not detached, for
-    :func:`update_generator`.
+    Returns ``(errD_real, D_x, errD_fake, D_G_z1, fake_images)``: the losses on the real and on the fake batch and
+    D's mean output on each (0-d tensors, the means detached), and ``fake_images`` = G(noise), not detached, for
+    :func:`generator_step`.
     """
     device = real_images.device.type
     discriminator.zero_grad()
@@ -42,30 +42,64 @@ def update_discriminator(discriminator, generator, real_images, noise, label, op
         output = discriminator(real_images).view(-1)  # (B,) D's probability that each image is real
     errD_real = binary_cross_entropy(output, label)   # -log D(x)
     errD_real.backward()
-    D_x = output.mean().item()
+    D_x = output.detach().mean()
     with torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
         fake_images = generator(noise)                           # (B, C, 32, 32)
         output = discriminator(fake_images.detach()).view(-1)  # detached: this step must not reach G
     errD_fake = binary_cross_entropy(output, 1 - label)         # -log(1 - D(G(z)))
     errD_fake.backward()
-    D_G_z1 = output.mean().item()
+    D_G_z1 = output.detach().mean()
     optimizerD.step()
     return errD_real, D_x, errD_fake, D_G_z1, fake_images
 
 
-def update_generator(discriminator, generator, fake_images, label, optimizerG, bf16=False):
-    """Sheet task 4: one Adam step of G, maximising log D(G(z)) on the fakes of :func:`update_discriminator`.
+def generator_step(discriminator, generator, fake_images, label, optimizerG, bf16=False):
+    """One Adam step of G, maximising log D(G(z)) on the fakes of :func:`discriminator_step`.
 
-    Returns ``(errG, D_G_z2)``: the loss as a 0-d tensor and D's mean output on the fakes after D's step.
+    Returns ``(errG, D_G_z2)``: the loss and D's mean output on the fakes after D's step (0-d tensors, the mean
+    detached).
     """
     generator.zero_grad()
     with torch.autocast(fake_images.device.type, dtype=torch.bfloat16, enabled=bf16):
         output = discriminator(fake_images).view(-1)  # (B,) the updated D on the same fakes
     errG = binary_cross_entropy(output, label)       # fakes labelled real: -log D(G(z))
     errG.backward()
-    D_G_z2 = output.mean().item()
+    D_G_z2 = output.detach().mean()
     optimizerG.step()
     return errG, D_G_z2
+
+
+def update_discriminator(discriminator, generator, real_images, noise, label, optimizerD, bf16=False):
+    """Sheet task 4: :func:`discriminator_step`, with D's means ``D_x`` and ``D_G_z1`` as floats.
+
+    Returns ``(errD_real, D_x, errD_fake, D_G_z1, fake_images)``: the losses (0-d tensors), D's mean output on the
+    real and on the fake batch (floats), and ``fake_images`` = G(noise), not detached, for :func:`update_generator`.
+    """
+    errD_real, D_x, errD_fake, D_G_z1, fake_images = discriminator_step(
+        discriminator, generator, real_images, noise, label, optimizerD, bf16)
+    return errD_real, D_x.item(), errD_fake, D_G_z1.item(), fake_images
+
+
+def update_generator(discriminator, generator, fake_images, label, optimizerG, bf16=False):
+    """Sheet task 4: :func:`generator_step`, with D's mean output on the fakes after D's step as a float.
+
+    Returns ``(errG, D_G_z2)``: the loss as a 0-d tensor and ``D_G_z2`` a float.
+    """
+    errG, D_G_z2 = generator_step(discriminator, generator, fake_images, label, optimizerG, bf16)
+    return errG, D_G_z2.item()
+
+
+def gan_update(run, run_g, run_d, real, label):
+    """One update of the project's loop: D's step, G's step and G's moving average, on the batch ``real`` ``(B, 3,
+    32, 32)`` with ``label`` all ones ``(B,)`` and a fresh noise. Returns the float32 tensor ``(5,)`` on the run's
+    device of loss_D, loss_G, D(x) and D(G(z)) before and after D's step; it reads nothing back to the host."""
+    noise = torch.randn(len(real), run.args.nz, 1, 1, device=run.device)  # (B, nz, 1, 1)
+    errD_real, D_x, errD_fake, D_G_z1, fake = discriminator_step(
+        run_d, run_g, real, noise, label, run.optimizerD, run.args.bf16)
+    errG, D_G_z2 = generator_step(run_d, run_g, fake, label, run.optimizerG, run.args.bf16)
+    run.ema.update(run.generator)
+    return torch.stack([(errD_real + errD_fake).detach(), errG.detach(), D_x.float(), D_G_z1.float(),
+                        D_G_z2.float()])
 
 
 class ModelEMA:
@@ -106,17 +140,14 @@ def train_gan(args, run_dir, checkpoint=None):
     with tqdm(total=updates, initial=run.iteration, unit="update", disable=args.quiet) as bar, \
             StopRequest(run_dir, "run_gan_training.py", bar.write) as stop:
         for run.epoch in stop.epochs(run.epoch + 1, args.epochs, save=lambda: save_state(run)):
-            sums, batches = torch.zeros(5), 0  # loss_D, loss_G, D(x), D(G(z)) before and after D's step
+            # loss_D, loss_G, D(x), D(G(z)) before and after D's step, summed on the device: read once an epoch
+            sums, batches = torch.zeros(5, device=run.device), 0
             for real in run.data.epoch(args.batch_size, run.data_generator):
                 real = real.contiguous(memory_format=run.memory_format)  # (B, 3, 32, 32)
-                noise = torch.randn(len(real), args.nz, 1, 1, device=run.device)  # (B, nz, 1, 1)
-                errD_real, D_x, errD_fake, D_G_z1, fake = update_discriminator(
-                    run_d, run_g, real, noise, label[:len(real)], run.optimizerD, args.bf16)
-                errG, D_G_z2 = update_generator(run_d, run_g, fake, label[:len(real)], run.optimizerG, args.bf16)
-                run.ema.update(run.generator)
+                sums += gan_update(run, run_g, run_d, real, label[:len(real)])
                 run.iteration += 1
-                sums += torch.tensor([errD_real.item() + errD_fake.item(), errG.item(), D_x, D_G_z1, D_G_z2])
                 batches += 1
+                # the grids read G's images back to the host: a sync every 10 updates, then every 100
                 if run.iteration % (10 if run.iteration <= 100 else 100) == 0:
                     save_samples(run, os.path.join("samples", "iter_{:06d}.png".format(run.iteration)))
                 bar.update()
