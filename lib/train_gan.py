@@ -14,7 +14,7 @@ from lib.loss_vae import binary_cross_entropy
 from lib.model_gan import Discriminator, Generator, weights_init
 from lib.sample_gan import samples_in_train_mode
 from lib.utils.checkpoints import CHECKPOINT_NAME, load_optimizer_state, random_state, restore_random_state
-from lib.utils.devices import has_fast_bfloat16, seed_everything
+from lib.utils.devices import has_fast_bfloat16, keep_freed_memory, seed_everything
 from lib.utils.errors import UserError
 from lib.utils.files import atomic_path, save_curves, save_image_grid, save_text, save_torch
 from lib.utils.runs import StopRequest, check_finite
@@ -131,6 +131,7 @@ def train_gan(args, run_dir, checkpoint=None):
     ``discriminator.pth``, ``history.json`` and ``losses.png`` (every ``args.checkpoint_every`` epochs and at the
     end), and at the end ``samples_final.png``, ``samples_final_ema.png`` and ``progress.gif`` before the last
     checkpoint. Ctrl-C or SIGTERM ends the epoch, writes the checkpoint and raises ``Interrupted``."""
+    keep_freed_memory()  # each step reuses the last one's freed pages instead of faulting in new ones
     run = set_up_run(args, run_dir, checkpoint)
     run_g, run_d = compile_models(run) if args.compile else (run.generator, run.discriminator)
     if checkpoint is None:

@@ -349,5 +349,22 @@ def test_a_wrong_mplbackend_ends_in_one_sentence(tmp_path):
                                                        "matplotlib backend; unset it, or set it to Agg\n"
 
 
+def test_keep_freed_memory_sets_glibc_thresholds_on_linux_and_nothing_elsewhere(monkeypatch):
+    import ctypes
+    import lib.utils.devices as devices
+    calls = []
+
+    class FakeLibc:
+        def mallopt(self, option, value):
+            calls.append((option, value))
+            return 1
+    monkeypatch.setattr(devices.sys, "platform", "linux")
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: FakeLibc())
+    assert devices.keep_freed_memory() is True
+    assert calls == [(-3, 32 << 20), (-1, 1 << 30)]  # M_MMAP_THRESHOLD 32 MiB, M_TRIM_THRESHOLD 1 GiB
+    monkeypatch.setattr(devices.sys, "platform", "win32")
+    assert devices.keep_freed_memory() is False and len(calls) == 2
+
+
 if __name__ == "__main__":
     raise SystemExit(pytest.main([__file__] + sys.argv[1:]))

@@ -1,4 +1,5 @@
-"""Picking the device a script runs on, what its hardware can do, and seeds."""
+"""Picking the device a script runs on, what its hardware can do, how it keeps memory, and seeds."""
+import ctypes
 import random
 import sys
 
@@ -62,3 +63,20 @@ def seed_everything(seed):
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+def keep_freed_memory():
+    """Keep the memory this process frees for its next training step instead of returning it to the system.
+
+    glibc hands each block over 128 KiB back to the kernel on free(), so every activation tensor of the next step
+    arrives as fresh pages the kernel must fault in and zero. A 32 MiB mmap threshold and a 1 GiB trim threshold
+    keep them in the heap: 10 GAN epochs took 0.88 times as long (2-core AMD EPYC, torch 2.14.1, docs/speed.md).
+    Results do not change. Returns whether the settings took (False off glibc, e.g. on Windows, macOS, musl)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's malloc.h
+        return bool(libc.mallopt(m_mmap_threshold, 32 << 20) and libc.mallopt(m_trim_threshold, 1 << 30))
+    except (OSError, AttributeError):  # no glibc
+        return False
