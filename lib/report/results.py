@@ -152,8 +152,8 @@ def latent_measures(stats):
 def classifier_readings(path):
     """What evaluate_vae.py's MNIST classifier read (prior_quality.json, full runs only): ``prior_read``, the
     digits of the 100 prior samples as ``[(digit, count), ...]``, most often read first; for the final
-    reconstruction figure's ``read_of`` (8) digits, ``read_right`` (how many read as their digit) and ``misread``, ``[(true digit,
-    digit read, times), ...]`` in the figure's order; None where not read."""
+    reconstruction figure's ``read_of`` (8) digits, ``read_right`` (how many read as their digit) and
+    ``misread``, ``[(true digit, digit read, times), ...]`` in the figure's order; None where not read."""
     quality = read_json(path, "python evaluate_vae.py") if os.path.isfile(path) else {}
     counts, digits = quality.get("prior_sample_digits"), quality.get("reconstruction_digits")
     prior = sorted(((d, c) for d, c in enumerate(counts) if c), key=lambda pair: -pair[1]) if counts else None
